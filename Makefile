@@ -1,0 +1,91 @@
+# ptfe.ops: `make test` runs everything, `make demo` runs playbooks/install.yml against local stand-ins.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON   ?= python3
+VENV     ?= $(CURDIR)/.venv
+TMP      := $(CURDIR)/.tmp
+BIN      := $(VENV)/bin
+STAMP    := $(VENV)/.installed-$(shell cat requirements-test.txt requirements.txt | sha256sum | cut -c1-12)
+COLL_DIR := $(TMP)/collections
+SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLL_DIR)
+export ANSIBLE_FORCE_COLOR := false
+export PY_COLORS := 0
+export MOLECULE_NO_LOG := false
+export PTFE_OPS_ROOT := $(CURDIR)
+
+.PHONY: help test demo venv host collection images sanity lint unit integration molecule build benchmark clean
+
+help:
+	@echo "make test   - set up a virtualenv and a Docker engine, then run sanity, lint, unit, integration and molecule"
+	@echo "make demo   - run playbooks/install.yml end to end against local stand-ins and print what it did"
+	@echo "stages: venv host images sanity lint unit integration molecule build benchmark"
+
+test:
+	@rm -f $(TMP)/timings.txt
+	@failed=0; passed=0; \
+	for s in venv host images build sanity lint unit integration molecule; do \
+	  if hack/stage $$s $(MAKE) --no-print-directory $$s; then passed=$$((passed+1)); else failed=$$((failed+1)); break; fi; \
+	done; \
+	echo; echo "stage timings:"; cat $(TMP)/timings.txt; \
+	echo "stages: $$passed passed, $$failed failed"; \
+	test $$failed -eq 0
+
+$(STAMP): requirements-test.txt requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-test.txt -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+venv: $(STAMP) collection
+
+# The collection is found by Ansible through ANSIBLE_COLLECTIONS_PATH as ansible_collections/ptfe/ops.
+collection:
+	@mkdir -p $(COLL_DIR)/ansible_collections/ptfe
+	@ln -sfn $(CURDIR) $(COLL_DIR)/ansible_collections/ptfe/ops
+
+host:
+	hack/ensure-host.sh
+
+images: host
+	@mkdir -p $(TMP)
+	@set -e; echo "PTFE_TEST_IMAGE=$$(tests/images/build.sh debian12)" > $(TMP)/images.env
+	@cat $(TMP)/images.env
+
+sanity: venv
+	hack/sanity.sh
+
+lint: venv
+	ansible-lint --offline
+
+unit: venv
+	pytest -q tests/unit
+
+integration: venv
+	pytest -q tests/integration
+
+molecule: venv images
+	@set -e; set -a; . $(TMP)/images.env; set +a; \
+	for s in $(SCENARIOS); do \
+	  hack/stage molecule:$$s molecule test -s $$s; \
+	done
+
+# The collection builds, and the tarball installs.
+build: venv
+	@rm -rf $(TMP)/build && mkdir -p $(TMP)/build/install
+	ansible-galaxy collection build --force --output-path $(TMP)/build .
+	ansible-galaxy collection install --offline --no-deps -p $(TMP)/build/install $(TMP)/build/ptfe-ops-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(TMP)/build/install ansible-doc -t role ptfe.ops.ulimits > /dev/null
+
+demo: venv images
+	@set -a; . $(TMP)/images.env; set +a; hack/demo.sh
+
+benchmark: venv
+	$(BIN)/python tests/benchmarks/tool_versions.py
+
+clean:
+	rm -rf $(TMP) tests/output

@@ -1,0 +1,13 @@
+"""Make the collection importable as ansible_collections.ptfe.ops (and tests.* importable) for pytest."""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_COLLECTIONS = ROOT / ".tmp" / "collections"
+_LINK = _COLLECTIONS / "ansible_collections" / "ptfe" / "ops"
+_LINK.parent.mkdir(parents=True, exist_ok=True)
+if not _LINK.exists():
+    _LINK.symlink_to(ROOT)
+for entry in (str(_COLLECTIONS), str(ROOT)):
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
