@@ -14,6 +14,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_DIR)
 export ANSIBLE_FORCE_COLOR := false
 export PY_COLORS := 0
+export NO_COLOR := 1
 export MOLECULE_NO_LOG := false
 export PTFE_OPS_ROOT := $(CURDIR)
 
@@ -78,8 +79,12 @@ molecule: venv images
 build: venv
 	@rm -rf $(TMP)/build && mkdir -p $(TMP)/build/install
 	ansible-galaxy collection build --force --output-path $(TMP)/build .
-	ansible-galaxy collection install --offline --no-deps -p $(TMP)/build/install $(TMP)/build/ptfe-ops-*.tar.gz
-	ANSIBLE_COLLECTIONS_PATH=$(TMP)/build/install ansible-doc -t role ptfe.ops.ulimits > /dev/null
+	ansible-galaxy collection install --force --offline --no-deps -p $(TMP)/build/install $(TMP)/build/ptfe-ops-*.tar.gz
+	test -f $(TMP)/build/install/ansible_collections/ptfe/ops/MANIFEST.json
+	@set -e; for r in $$(ls roles); do \
+	  ANSIBLE_COLLECTIONS_PATH=$(TMP)/build/install ansible-doc -t role ptfe.ops.$$r | grep -q 'ENTRY POINT: main'; \
+	  echo "installed role ptfe.ops.$$r documents its argument spec"; \
+	done
 
 demo: venv images
 	@set -a; . $(TMP)/images.env; set +a; hack/demo.sh

@@ -3,8 +3,9 @@
 # files git knows about (tracked, or new and not ignored) are copied to such a tree first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-mkdir -p "$root/.tmp"
-work=$(mktemp -d "$root/.tmp/sanity.XXXXXX")
+# The copy must live outside this checkout: inside it, ansible-test would ask git for the file list and
+# find the copy ignored.
+work=$(mktemp -d "${TMPDIR:-/tmp}/ptfe-ops-sanity.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 dest="$work/ansible_collections/ptfe/ops"
 mkdir -p "$dest"

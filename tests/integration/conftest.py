@@ -91,7 +91,7 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, verbosity=0
     })
     if env:
         run_env.update(env)
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=timeout, cwd=str(INTEGRATION))
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=timeout, cwd=str(INTEGRATION), check=False)
     recap = {
         m.group("host"): {k: int(v) for k, v in m.groupdict().items() if k != "host"}
         for m in RECAP_RE.finditer(proc.stdout)
