@@ -1,0 +1,519 @@
+# -*- coding: utf-8 -*-
+# Copyright: ptfe.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one HTTP client for the PTFE / Terraform Enterprise API.
+
+This is a private module_utils file of the ptfe.ops collection (its name starts with an underscore):
+it is for the collection's own modules and may change without notice.
+
+Design, in short:
+
+* One ``requests.Session`` per client, so connections are kept alive (a TLS handshake per request would
+  make the 30 requests/second rate limit unreachable).
+* Bearer authentication, TLS verified by default (``validate_certs``, ``ca_path``), JSON:API in and out.
+* Client-side pacing: requests are spaced so that no more than 90% of the server's rate limit is used.
+  The limit is 30 requests/second unless a response says otherwise in ``X-RateLimit-Limit``.
+* Retries, bounded by ``max_retries`` (so at most ``max_retries + 1`` attempts), only where repeating the
+  request cannot do something twice:
+
+  - idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE and PATCH) on connection errors and on HTTP 429,
+    502 and 503. PATCH counts as idempotent here because the TFE API's PATCH sets attributes to the
+    values sent; sending the same document twice leaves the same resource;
+  - POST only on HTTP 429: the rate limiter answers 429 before the request reaches the application, so
+    nothing was created. A POST is never retried after a connection error, a 502 or a 503, where the
+    server may have acted before the answer was lost;
+  - nothing at all when the caller passes ``retry=False`` (the one-shot IACT and initial-admin calls).
+
+  On 429 the wait is the server's ``X-RateLimit-Reset`` (seconds, a float), else an exponential backoff;
+  on 503 ``Retry-After`` is honoured when present.
+* Typed errors. Nothing here calls ``fail_json``; modules turn a :class:`PtfeError` into one message.
+  Messages never contain the token or secret query-string values.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import random
+import re
+import time
+
+from urllib.parse import urlencode, urljoin, urlsplit, parse_qsl
+
+try:
+    import requests
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the modules with missing_required_lib
+    requests = None
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+
+from ansible.module_utils.basic import env_fallback
+
+JSONAPI_MEDIA_TYPE = "application/vnd.api+json"
+DEFAULT_RATE_LIMIT = 30.0
+PACING_FACTOR = 0.9
+IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"))
+RETRY_STATUSES = frozenset((429, 502, 503))
+MAX_BACKOFF = 30.0
+MAX_RATE_LIMIT_WAIT = 60.0
+NOT_FOUND_HINT = "not found, or this token may not see it (not a site admin / no entitlement)"
+SECRET_QUERY_KEYS = ("token", "password", "secret", "access_token", "api_token")
+REDACTED = "********"
+_SECRET_QUERY_RE = re.compile(r"(?i)((?:^|[?&;\s])(?:%s)=)[^&#\s'\"]*" % "|".join(SECRET_QUERY_KEYS))
+
+
+def ptfe_argument_spec(**extra):
+    """Return the shared argument spec of every ptfe_* module, merged with ``extra`` options."""
+    spec = dict(
+        address=dict(type="str", required=True, fallback=(env_fallback, ["TFE_ADDRESS"])),
+        token=dict(type="str", no_log=True, fallback=(env_fallback, ["TFE_TOKEN"])),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        timeout=dict(type="int", default=30),
+        max_retries=dict(type="int", default=5),
+    )
+    spec.update(extra)
+    return spec
+
+
+def redact(text, secrets=()):
+    """Remove secret query-string values and any of ``secrets`` from ``text``."""
+    if text is None:
+        return text
+    text = str(text)
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return _SECRET_QUERY_RE.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+class PtfeError(Exception):
+    """Base class of every error the client raises."""
+
+    def __init__(self, message, action=None):
+        super(PtfeError, self).__init__(message)
+        self.message = message
+        self.action = action
+
+    def __str__(self):
+        if self.action:
+            return "Failed to %s: %s" % (self.action, self.message)
+        return self.message
+
+
+class PtfeConnectionError(PtfeError):
+    """The server could not be reached, or the connection broke (after any retries)."""
+
+    def __init__(self, message, action=None, method=None, path=None):
+        super(PtfeConnectionError, self).__init__(message, action=action)
+        self.method = method
+        self.path = path
+
+
+class PtfeHTTPError(PtfeError):
+    """The server answered with a status the caller did not expect."""
+
+    def __init__(self, status, method, path, detail, errors=None, pointer=None, action=None, body=None,
+                 headers=None):
+        self.status = status
+        self.method = method
+        self.path = path
+        self.detail = detail
+        self.errors = errors or []
+        self.pointer = pointer
+        self.body = body
+        self.headers = headers or {}
+        message = "HTTP %s from %s %s: %s" % (status, method, path, detail)
+        super(PtfeHTTPError, self).__init__(message, action=action)
+
+
+class PtfeUnauthorizedError(PtfeHTTPError):
+    """HTTP 401: the token is missing, invalid or expired."""
+
+
+class PtfeNotFoundError(PtfeHTTPError):
+    """HTTP 404: the resource does not exist, or the token may not see it."""
+
+
+class PtfeValidationError(PtfeHTTPError):
+    """HTTP 422: the server rejected the request document."""
+
+
+class PtfeRateLimitError(PtfeHTTPError):
+    """HTTP 429 that persisted through every retry."""
+
+
+_ERROR_CLASSES = {
+    401: PtfeUnauthorizedError,
+    404: PtfeNotFoundError,
+    422: PtfeValidationError,
+    429: PtfeRateLimitError,
+}
+
+
+class PtfeResponse(object):
+    """What came back: ``status``, ``headers`` (case-insensitive), ``body`` (parsed JSON or None), ``text``."""
+
+    def __init__(self, status, headers, body, text):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.text = text
+
+    def __repr__(self):
+        return "PtfeResponse(status=%r)" % (self.status,)
+
+
+def _error_details(body, text):
+    """Return (detail, errors, pointer) from an error body of any of the shapes the API uses."""
+    errors = []
+    pointer = None
+    parts = []
+    if isinstance(body, dict):
+        raw = body.get("errors")
+        if isinstance(raw, list):
+            errors = raw
+            for item in raw:
+                if isinstance(item, dict):
+                    title = item.get("title")
+                    detail = item.get("detail")
+                    if title and detail:
+                        parts.append("%s: %s" % (title, detail))
+                    elif title or detail:
+                        parts.append(str(title or detail))
+                    source = item.get("source")
+                    if pointer is None and isinstance(source, dict) and source.get("pointer"):
+                        pointer = source.get("pointer")
+                elif item:
+                    parts.append(str(item))
+        elif body.get("status") == "error" and body.get("error"):
+            errors = [body.get("error")]
+            parts.append(str(body.get("error")))
+        elif body.get("error"):
+            parts.append(str(body.get("error")))
+    if not parts and text:
+        flat = re.sub(r"<[^>]*>", " ", text)
+        flat = re.sub(r"\s+", " ", flat).strip()
+        if flat:
+            parts.append(flat[:200])
+    if pointer:
+        parts.append("(at %s)" % pointer)
+    return "; ".join(parts) if parts else "no details in the response", errors, pointer
+
+
+class PtfeClient(object):
+    """HTTP client for the PTFE / TFE API. See the module docstring for the retry and pacing policy."""
+
+    def __init__(self, address, token=None, validate_certs=True, ca_path=None, timeout=30, max_retries=5,
+                 rate_limit=None, warn=None):
+        if not HAS_REQUESTS:
+            raise PtfeError("the Python library 'requests' is required: %s" % (REQUESTS_IMPORT_ERROR,))
+        if not address:
+            raise PtfeError("no address given for the PTFE installation (option address or TFE_ADDRESS)")
+        address = address.strip()
+        if "://" not in address:
+            address = "https://" + address
+        self.address = address.rstrip("/")
+        parts = urlsplit(self.address)
+        self._origin = (parts.scheme.lower(), parts.netloc.lower())
+        self.token = token
+        self.timeout = timeout
+        self.max_retries = max(0, int(max_retries or 0))
+        self.rate_limit = float(rate_limit) if rate_limit else DEFAULT_RATE_LIMIT
+        self._explicit_rate_limit = bool(rate_limit)
+        self._warn = warn
+        self._last_sent = None
+        self.request_count = 0
+        self.retry_count = 0
+        self.session = requests.Session()
+        # Passed on every request: a Session-level ``verify`` loses against REQUESTS_CA_BUNDLE in the
+        # environment (requests merges environment settings over session settings).
+        if not validate_certs:
+            self.verify = False
+        elif ca_path:
+            self.verify = ca_path
+        else:
+            self.verify = True
+        self.session.verify = self.verify
+        self.session.headers.update({"Accept": JSONAPI_MEDIA_TYPE, "User-Agent": "ptfe.ops"})
+
+    @classmethod
+    def from_module(cls, module, **kwargs):
+        """Build a client from the options of :func:`ptfe_argument_spec`; warnings go to ``module.warn``."""
+        params = module.params
+        return cls(
+            params["address"],
+            token=params.get("token"),
+            validate_certs=params.get("validate_certs", True),
+            ca_path=params.get("ca_path"),
+            timeout=params.get("timeout") or 30,
+            max_retries=params.get("max_retries", 5),
+            warn=getattr(module, "warn", None),
+            **kwargs
+        )
+
+    # -- helpers -----------------------------------------------------------------------------------------
+
+    def close(self):
+        """Close pooled connections."""
+        self.session.close()
+
+    def _url(self, path):
+        if re.match(r"(?i)^https?://", path):
+            parts = urlsplit(path)
+            if (parts.scheme.lower(), parts.netloc.lower()) != self._origin:
+                other = redact(parts.scheme + "://" + parts.netloc)
+                raise PtfeError("refusing to follow %s: it is not on %s" % (other, self.address))
+            return path
+        if not path.startswith("/"):
+            path = "/" + path
+        return self.address + path
+
+    def _display_path(self, url, params=None):
+        """The path (and query) of a URL as it may appear in a message: secret values removed."""
+        parts = urlsplit(url)
+        query = list(parse_qsl(parts.query, keep_blank_values=True))
+        if params:
+            query.extend((k, str(v)) for k, v in params.items() if v is not None)
+        shown = parts.path or "/"
+        if query:
+            shown += "?" + "&".join(
+                "%s=%s" % (k, REDACTED if k.lower() in SECRET_QUERY_KEYS else v) for k, v in query
+            )
+        return shown
+
+    def _secrets(self, params=None):
+        secrets = [self.token] if self.token else []
+        for key, value in (params or {}).items():
+            if key.lower() in SECRET_QUERY_KEYS and value:
+                secrets.append(str(value))
+        return secrets
+
+    def _emit_warning(self, text):
+        if self._warn:
+            self._warn(text)
+
+    def _pace(self):
+        """Sleep so that requests stay under PACING_FACTOR x the server's rate limit."""
+        limit = self.rate_limit if self.rate_limit and self.rate_limit > 0 else DEFAULT_RATE_LIMIT
+        interval = 1.0 / (limit * PACING_FACTOR)
+        now = time.monotonic()
+        if self._last_sent is not None:
+            wait = self._last_sent + interval - now
+            if wait > 0:
+                time.sleep(wait)
+                now = time.monotonic()
+        self._last_sent = now
+
+    def _learn_rate_limit(self, headers):
+        if self._explicit_rate_limit:
+            return
+        value = headers.get("X-RateLimit-Limit")
+        if value:
+            try:
+                limit = float(value)
+            except ValueError:
+                return
+            if limit > 0:
+                self.rate_limit = limit
+
+    @staticmethod
+    def _backoff(attempt, status=None, headers=None):
+        """Seconds to wait before retry number ``attempt`` (1-based)."""
+        headers = headers or {}
+        if status == 429:
+            reset = headers.get("X-RateLimit-Reset")
+            if reset:
+                try:
+                    return min(MAX_RATE_LIMIT_WAIT, max(0.0, float(reset))) + random.uniform(0.05, 0.25)
+                except ValueError:
+                    pass
+        if status == 503:
+            after = headers.get("Retry-After")
+            if after:
+                try:
+                    return min(MAX_RATE_LIMIT_WAIT, max(0.0, float(after)))
+                except ValueError:
+                    pass
+        return min(MAX_BACKOFF, 0.5 * (2 ** (attempt - 1))) * random.uniform(0.8, 1.2)
+
+    @staticmethod
+    def _may_retry(method, retry, status=None, connection_error=False):
+        if retry is False:
+            return False
+        if retry is True:
+            return connection_error or status in RETRY_STATUSES
+        if method in IDEMPOTENT_METHODS:
+            return connection_error or status in RETRY_STATUSES
+        # POST and anything else: only a 429, which the rate limiter sends before the application acts.
+        return status == 429
+
+    # -- the request -------------------------------------------------------------------------------------
+
+    def request(self, method, path, *, params=None, json=None, data=None, headers=None, expected=(200,),
+                action=None, retry=None, authenticated=True):
+        """Send one logical request (with retries per the policy) and return a :class:`PtfeResponse`.
+
+        ``path`` is a path on the installation (``/api/v2/...``) or an absolute URL on the same host.
+        ``expected`` lists the statuses that count as success; anything else raises a :class:`PtfeHTTPError`
+        subclass. ``action`` ("create organization acme") prefixes error messages. ``retry`` None applies the
+        default policy, False disables every retry, True allows retries whatever the method.
+        ``authenticated=False`` sends no Authorization header.
+        """
+        method = method.upper()
+        url = self._url(path)
+        shown = self._display_path(url, params)
+        secrets = self._secrets(params)
+        req_headers = {}
+        if authenticated and self.token:
+            req_headers["Authorization"] = "Bearer %s" % self.token
+        body = None
+        if json is not None:
+            body = _json.dumps(json)
+            req_headers["Content-Type"] = JSONAPI_MEDIA_TYPE
+        elif data is not None:
+            body = data
+        if headers:
+            req_headers.update(headers)
+        if isinstance(expected, int):
+            expected = (expected,)
+
+        attempt = 0
+        while True:
+            attempt += 1
+            self._pace()
+            self.request_count += 1
+            try:
+                resp = self.session.request(method, url, params=params, data=body, headers=req_headers,
+                                            timeout=self.timeout, allow_redirects=False, verify=self.verify)
+            except requests.exceptions.RequestException as exc:
+                reason = redact("%s: %s" % (type(exc).__name__, exc), secrets)
+                if attempt <= self.max_retries and self._may_retry(method, retry, connection_error=True):
+                    wait = self._backoff(attempt)
+                    self.retry_count += 1
+                    self._emit_warning("Retrying %s %s in %.1fs after a connection error (retry %d of %d): %s"
+                                       % (method, shown, wait, attempt, self.max_retries, reason))
+                    time.sleep(wait)
+                    continue
+                tries = " after %d attempts" % attempt if attempt > 1 else ""
+                raise PtfeConnectionError("could not reach %s%s: %s %s: %s" % (self.address, tries, method, shown, reason),
+                                          action=action, method=method, path=shown)
+
+            self._learn_rate_limit(resp.headers)
+            if resp.status_code in expected:
+                return self._response(resp)
+            if (resp.status_code in RETRY_STATUSES and attempt <= self.max_retries
+                    and self._may_retry(method, retry, status=resp.status_code)):
+                wait = self._backoff(attempt, resp.status_code, resp.headers)
+                self.retry_count += 1
+                self._emit_warning("Retrying %s %s in %.1fs after HTTP %d (retry %d of %d)"
+                                   % (method, shown, wait, resp.status_code, attempt, self.max_retries))
+                resp.close()
+                time.sleep(wait)
+                continue
+            raise self._http_error(resp, method, shown, action, secrets, attempt)
+
+    def _response(self, resp):
+        text = resp.text
+        body = None
+        if text and text.strip():
+            ctype = resp.headers.get("Content-Type", "")
+            if "json" in ctype or text.lstrip()[:1] in ("{", "["):
+                try:
+                    body = _json.loads(text)
+                except ValueError:
+                    body = None
+        return PtfeResponse(resp.status_code, resp.headers, body, text)
+
+    def _http_error(self, resp, method, shown, action, secrets, attempts):
+        parsed = self._response(resp)
+        detail, errors, pointer = _error_details(parsed.body, parsed.text)
+        status = resp.status_code
+        if status == 404:
+            if detail.lower() in ("not found", "no details in the response"):
+                detail = NOT_FOUND_HINT
+            else:
+                detail = "%s (%s)" % (detail, NOT_FOUND_HINT)
+        elif status == 401:
+            detail += " (the token is missing, invalid or expired)"
+        if attempts > 1:
+            detail += " (after %d attempts)" % attempts
+        detail = redact(detail, secrets)
+        cls = _ERROR_CLASSES.get(status, PtfeHTTPError)
+        return cls(status, method, shown, detail, errors=errors, pointer=pointer, action=action, body=parsed.body,
+                   headers=dict(resp.headers))
+
+    # -- conveniences --------------------------------------------------------------------------------------
+
+    def get(self, path, params=None, **kwargs):
+        """GET and return the parsed body."""
+        kwargs.setdefault("expected", (200,))
+        return self.request("GET", path, params=params, **kwargs).body
+
+    def post(self, path, json=None, **kwargs):
+        """POST and return the parsed body (None for 204)."""
+        kwargs.setdefault("expected", (200, 201, 202, 204))
+        return self.request("POST", path, json=json, **kwargs).body
+
+    def patch(self, path, json=None, **kwargs):
+        """PATCH and return the parsed body."""
+        kwargs.setdefault("expected", (200, 204))
+        return self.request("PATCH", path, json=json, **kwargs).body
+
+    def put(self, path, json=None, **kwargs):
+        """PUT and return the parsed body."""
+        kwargs.setdefault("expected", (200, 201, 204))
+        return self.request("PUT", path, json=json, **kwargs).body
+
+    def delete(self, path, **kwargs):
+        """DELETE and return the parsed body (None for 204)."""
+        kwargs.setdefault("expected", (200, 202, 204))
+        return self.request("DELETE", path, **kwargs).body
+
+    def paginate(self, path, params=None, page_size=100, max_pages=10000, **kwargs):
+        """Yield every item of ``data`` across all pages (``page[number]`` / ``page[size]``)."""
+        query = dict(params or {})
+        query["page[size]"] = page_size
+        page = int(query.pop("page[number]", 1))
+        next_url = None
+        for _count in range(max_pages):
+            if next_url:
+                body = self.get(next_url, **kwargs)
+            else:
+                query["page[number]"] = page
+                body = self.get(path, params=query, **kwargs)
+            if not isinstance(body, dict):
+                return
+            items = body.get("data") or []
+            if isinstance(items, dict):
+                items = [items]
+            yield from items
+            if not items:
+                return
+            links = body.get("links") or {}
+            pagination = (body.get("meta") or {}).get("pagination") or {}
+            if links.get("next"):
+                next_url = urljoin(self.address + "/", links["next"])
+            elif pagination.get("next-page"):
+                next_url = None
+                page = int(pagination["next-page"])
+            else:
+                return
+        raise PtfeError("stopped paging %s after %d pages" % (self._display_path(self._url(path)), max_pages))
+
+
+def jsonapi_document(resource_type, attributes, resource_id=None, relationships=None):
+    """Build a JSON:API request document."""
+    data = {"type": resource_type, "attributes": attributes}
+    if resource_id is not None:
+        data["id"] = resource_id
+    if relationships:
+        data["relationships"] = relationships
+    return {"data": data}
+
+
+def encode_query(params):
+    """Percent-encode query parameters the way the API expects (brackets as %5B/%5D)."""
+    return urlencode(params)

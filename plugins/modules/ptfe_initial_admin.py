@@ -1,0 +1,470 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ptfe.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ptfe_initial_admin
+short_description: Create the first administrator of a PTFE installation, once, and keep its API token
+version_added: 0.1.0
+description:
+  - Creates the initial site administrator of a fresh Private Terraform Enterprise (PTFE) / Terraform
+    Enterprise installation with C(POST /admin/initial-admin-user) and the Initial Admin Creation Token
+    (IACT) from M(ptfe.ops.ptfe_iact), and returns the new administrator's API token.
+  - Idempotent. Before anything else the module checks whether it already knows a working admin token
+    (O(token), or the content of O(token_file)) with C(GET /api/v2/account/details). If one still works,
+    the installation already has its admin and the module reports C(changed=false) with a message.
+    When no token is known and the installation refuses the IACT because it already has users, the module
+    also reports C(changed=false) with a message, not a failure.
+  - Validates O(username), O(email), O(password) (at least 10 characters, PTFE's rule) and the directory of
+    O(token_file) before any call.
+  - The creation request is sent once and never retried (the IACT works only while no user exists; a retry
+    after a lost answer could not tell success from failure).
+  - Can write the new token to O(token_file) on the host that runs the module (usually the controller),
+    atomically, with mode C(0600).
+  - Optionally creates the first organization O(organization), idempotently, with the admin token.
+author:
+  - ptfe.ops contributors (@ptfe-ops)
+extends_documentation_fragment:
+  - ptfe.ops.ptfe
+options:
+  token:
+    description:
+      - An admin API token from an earlier run. If it still works against C(/api/v2/account/details), the
+        installation already has its admin and nothing is created.
+      - If not set, the value of the E(TFE_TOKEN) environment variable is used.
+  iact:
+    description:
+      - The Initial Admin Creation Token, from M(ptfe.ops.ptfe_iact).
+      - Required when no working admin token is known (the installation has no admin yet).
+    type: str
+  username:
+    description:
+      - User name of the first admin, made of letters, digits, C(-) and C(_).
+    type: str
+    required: true
+  email:
+    description:
+      - E-mail address of the first admin.
+    type: str
+    required: true
+  password:
+    description:
+      - Password of the first admin, at least 10 characters. Never logged.
+    type: str
+    required: true
+  token_file:
+    description:
+      - File on the host that runs the module where the admin API token is kept. It is read to detect an earlier
+        run, and written (atomically, mode C(0600)) when the admin is created or O(token) is given.
+      - Its directory must exist.
+    type: path
+  organization:
+    description:
+      - Name of an organization to create with the admin token if it does not exist (letters, digits, C(-)
+        and C(_)). Left alone if it exists.
+    type: str
+  organization_email:
+    description:
+      - Notification e-mail of O(organization). Defaults to O(email).
+    type: str
+attributes:
+  check_mode:
+    description: Can run in check mode and predict the change without writing anything.
+    support: full
+    details:
+      - In check mode nothing is created and no file is written. The module still reads
+        C(/api/v2/account/details) and the organization to predict the result; with no working token it
+        predicts that the admin would be created.
+  diff_mode:
+    description: Returns whether the admin and the organization exist, before and after.
+    support: full
+  idempotent:
+    description: Running the task twice with the same options changes nothing the second time.
+    support: full
+    details:
+      - Once the admin exists, later runs report C(changed=false). The module recognises this from a working
+        O(token) or O(token_file), or from the installation refusing the IACT.
+  action_group:
+    description: Use C(group/ptfe.ops.ptfe) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - ptfe.ops.ptfe
+notes:
+  - The returned RV(token) is a secret. Run this module with C(no_log=true) and keep the token in
+    O(token_file) or a vault.
+  - If the installation refuses the IACT (HTTP 404) and no working token is known, the module cannot tell an
+    installation that already has its admin from a wrong IACT. It reports C(changed=false) and says so.
+seealso:
+  - module: ptfe.ops.ptfe_iact
+  - name: Initial admin user API
+    description: HashiCorp's reference of C(POST /admin/initial-admin-user).
+    link: https://developer.hashicorp.com/terraform/enterprise/api-docs/admin/initial-admin-user
+"""
+
+EXAMPLES = r"""
+- name: Retrieve the IACT
+  ptfe.ops.ptfe_iact:
+    address: https://ptfe.example.com
+  delegate_to: localhost
+  run_once: true
+  no_log: true
+  register: iact
+
+- name: Create the first admin and keep its token on the controller
+  ptfe.ops.ptfe_initial_admin:
+    address: https://ptfe.example.com
+    iact: "{{ iact.iact }}"
+    username: admin
+    email: ops@example.com
+    password: "{{ vault_ptfe_admin_password }}"
+    token_file: "{{ playbook_dir }}/secrets/ptfe-admin.token"
+    organization: example
+  delegate_to: localhost
+  run_once: true
+  no_log: true
+  register: admin
+"""
+
+RETURN = r"""
+msg:
+  description: What was done, or why nothing was.
+  returned: always
+  type: str
+  sample: Created the initial admin admin and stored its API token in /srv/secrets/ptfe-admin.token.
+created:
+  description: Whether the admin was created by this run (or would be, in check mode).
+  returned: always
+  type: bool
+  sample: true
+initialized:
+  description: Whether the installation has its admin after this run (in check mode, before it).
+  returned: always
+  type: bool
+  sample: true
+token:
+  description:
+    - API token of the admin (new, or the working one found). Secret; consume it only with C(no_log=true).
+  returned: when known
+  type: str
+  sample: "xxxxxxxxxxxxxx.atlasv1.yyyyyyyyyyyy"
+user:
+  description: The admin as C(/api/v2/account/details) describes it.
+  returned: when a working token is known
+  type: dict
+  sample: {"id": "user-V3R563qtJNcExAkN", "username": "admin", "email": "ops@example.com", "is-site-admin": true}
+token_file:
+  description: Where the token is kept.
+  returned: when O(token_file) is set
+  type: str
+  sample: /srv/secrets/ptfe-admin.token
+organization:
+  description: The organization O(organization), with C(created) telling whether this run created it.
+  returned: when O(organization) is set and could be read or created
+  type: dict
+  sample: {"name": "example", "external-id": "org-Bzyc2JuegvVLAibn", "email": "ops@example.com", "created": true}
+"""
+
+import os
+import re
+import stat
+import tempfile
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    PtfeClient,
+    PtfeConnectionError,
+    PtfeError,
+    PtfeHTTPError,
+    PtfeNotFoundError,
+    PtfeUnauthorizedError,
+    jsonapi_document,
+    ptfe_argument_spec,
+)
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ORG_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+MIN_PASSWORD = 10
+CREATE_PATH = "/admin/initial-admin-user"
+ACCOUNT_PATH = "/api/v2/account/details"
+
+
+class AdminError(Exception):
+    """A failure to report with fail_json."""
+
+
+def validate(params):
+    """Return a list of problems with the input, each naming the option."""
+    problems = []
+    if not USERNAME_RE.match(params["username"] or ""):
+        problems.append("username must be 1 to 100 letters, digits, '-' or '_', starting with a letter or digit")
+    if not EMAIL_RE.match(params["email"] or ""):
+        problems.append("email must be an e-mail address (name@domain)")
+    if len(params["password"] or "") < MIN_PASSWORD:
+        problems.append("password must be at least %d characters long (PTFE's rule)" % MIN_PASSWORD)
+    if params["organization"] is not None and not ORG_RE.match(params["organization"]):
+        problems.append("organization must be 1 to 100 letters, digits, '-' or '_'")
+    if params["organization_email"] is not None and not EMAIL_RE.match(params["organization_email"]):
+        problems.append("organization_email must be an e-mail address (name@domain)")
+    if params["iact"] is not None and (not params["iact"].strip() or re.search(r"\s", params["iact"].strip())):
+        problems.append("iact must be one word (the token printed by the installer)")
+    if params["token_file"]:
+        directory = os.path.dirname(os.path.abspath(params["token_file"])) or "."
+        if not os.path.isdir(directory):
+            problems.append("token_file: directory %s does not exist" % directory)
+        elif not os.access(directory, os.W_OK | os.X_OK):
+            problems.append("token_file: directory %s is not writable" % directory)
+        elif os.path.isdir(params["token_file"]):
+            problems.append("token_file: %s is a directory" % params["token_file"])
+    return problems
+
+
+def read_token_file(path):
+    """The token stored in ``path``, or None."""
+    if not path or not os.path.isfile(path):
+        return None
+    with open(path, "r", encoding="utf-8") as handle:
+        value = handle.read().strip()
+    return value or None
+
+
+def token_file_state(path, token):
+    """True when ``path`` already holds exactly ``token`` with mode 0600."""
+    if not os.path.isfile(path):
+        return False
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    return mode == 0o600 and read_token_file(path) == token
+
+
+def write_token_file(path, token):
+    """Write ``token`` to ``path`` atomically with mode 0600 (temporary file in the same directory)."""
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path), suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(token + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    os.chmod(path, 0o600)
+
+
+def user_summary(body):
+    """The interesting attributes of a users document."""
+    data = (body or {}).get("data") or {}
+    attrs = data.get("attributes") or {}
+    return {"id": data.get("id"), "username": attrs.get("username"), "email": attrs.get("email"),
+            "is-site-admin": attrs.get("is-site-admin")}
+
+
+def probe_token(client, token):
+    """Return the user summary if ``token`` works, None if the server rejects it (401)."""
+    client.token = token
+    try:
+        body = client.get(ACCOUNT_PATH, action="check the admin token against %s" % ACCOUNT_PATH)
+    except PtfeUnauthorizedError:
+        return None
+    return user_summary(body)
+
+
+def create_admin(client, params):
+    """POST /admin/initial-admin-user once. Returns (token or None, refused)."""
+    body = {"username": params["username"], "email": params["email"], "password": params["password"]}
+    try:
+        resp = client.request("POST", CREATE_PATH, params={"token": params["iact"].strip()}, json=body,
+                              headers={"Content-Type": "application/json", "Accept": "application/json"},
+                              expected=(200, 201), retry=False, authenticated=False,
+                              action="create the initial admin user %s" % params["username"])
+    except PtfeNotFoundError:
+        return None, True
+    except PtfeConnectionError as exc:
+        raise AdminError("%s. The request was not retried: the IACT works only once. If the admin was created "
+                         "after all, a re-run reports that the installation refuses the IACT." % exc)
+    except PtfeHTTPError as exc:
+        hint = ""
+        if exc.status == 422:
+            hint = " Check username, email and password."
+        elif exc.status >= 500:
+            hint = (" The request was not retried (the IACT works only once); check the installation's logs "
+                    "and run again.")
+        raise AdminError(str(exc) + "." + hint)
+    doc = resp.body if isinstance(resp.body, dict) else {}
+    token = doc.get("token")
+    if doc.get("status") != "created" or not isinstance(token, str) or not token.strip():
+        raise AdminError("Failed to create the initial admin user %s: HTTP %s from POST %s: the answer has no "
+                         "token (status %r)." % (params["username"], resp.status, CREATE_PATH, doc.get("status")))
+    return token.strip(), False
+
+
+def ensure_organization(module, client, name, email):
+    """Read the organization; create it if missing (not in check mode). Returns (summary, changed)."""
+    path = "/api/v2/organizations/%s" % name
+    try:
+        body = client.get(path, action="read organization %s" % name)
+        data = body.get("data") or {}
+        attrs = data.get("attributes") or {}
+        return {"name": data.get("id"), "external-id": attrs.get("external-id"), "email": attrs.get("email"),
+                "created": False}, False
+    except PtfeNotFoundError:
+        pass
+    if module.check_mode:
+        return {"name": name, "external-id": None, "email": email, "created": True}, True
+    doc = jsonapi_document("organizations", {"name": name, "email": email})
+    body = client.post("/api/v2/organizations", json=doc, expected=(201,), action="create organization %s" % name)
+    data = (body or {}).get("data") or {}
+    attrs = data.get("attributes") or {}
+    return {"name": data.get("id"), "external-id": attrs.get("external-id"), "email": attrs.get("email"),
+            "created": True}, True
+
+
+def run(module):
+    """The module body; returns the result dict or raises."""
+    params = module.params
+    token_file = params["token_file"]
+    result = {"changed": False, "created": False, "initialized": False}
+    if token_file:
+        result["token_file"] = token_file
+
+    client = PtfeClient.from_module(module)
+    candidates = []
+    if params["token"]:
+        candidates.append(("token", params["token"].strip()))
+    stored = read_token_file(token_file)
+    if stored and stored not in [c[1] for c in candidates]:
+        candidates.append(("token_file", stored))
+
+    token = None
+    user = None
+    source = None
+    for source_name, candidate in candidates:
+        user = probe_token(client, candidate)
+        if user is not None:
+            token, source = candidate, source_name
+            break
+        module.warn("The admin token from %s is not accepted by the installation (HTTP 401); it is ignored."
+                    % source_name)
+
+    before = {"admin": "present" if token else "unknown", "organization": None}
+    messages = []
+    if token:
+        result["initialized"] = True
+        messages.append("The installation already has its admin (%s, from %s, still works); nothing created."
+                        % (user.get("username"), source))
+    elif not params["iact"]:
+        raise AdminError("Failed to create the initial admin user %s: no working admin token is known (token, "
+                         "token_file) and no iact was given. Retrieve the IACT with ptfe.ops.ptfe_iact."
+                         % params["username"])
+    elif module.check_mode:
+        result.update(changed=True, created=True)
+        messages.append("Would create the initial admin %s (check mode)." % params["username"])
+    else:
+        new_token, refused = create_admin(client, params)
+        if refused:
+            result["initialized"] = True
+            messages.append(
+                "The installation refused the IACT (HTTP 404 from POST %s). It does that once its first user "
+                "exists, so it most likely already has its admin; nothing was created. No working admin token is "
+                "known to this run%s. (A wrong IACT is refused the same way.)"
+                % (CREATE_PATH, " (token_file %s has none)" % token_file if token_file else ""))
+            if token_file:
+                module.warn("The installation already has users but token_file %s holds no working token." %
+                            token_file)
+        else:
+            token = new_token
+            result.update(changed=True, created=True, initialized=True)
+            client.token = token
+            try:
+                user = probe_token(client, token)
+            except PtfeError as exc:
+                module.warn("The admin was created but reading it back failed: %s" % exc)
+            messages.append("Created the initial admin %s." % params["username"])
+
+    if token:
+        result["token"] = token
+        if user:
+            result["user"] = user
+        if token_file and not token_file_state(token_file, token):
+            result["changed"] = True
+            if not module.check_mode:
+                write_token_file(token_file, token)
+            verb = "Would store" if module.check_mode else "Stored"
+            messages.append("%s the API token in %s (mode 0600)." % (verb, token_file))
+
+    organization = params["organization"]
+    after_org = None
+    if organization:
+        if token:
+            client.token = token
+            org, org_changed = ensure_organization(module, client, organization,
+                                                   params["organization_email"] or params["email"])
+            result["organization"] = org
+            after_org = organization
+            before["organization"] = None if org_changed else organization
+            if org_changed:
+                result["changed"] = True
+                messages.append("%s organization %s." % ("Would create" if module.check_mode else "Created",
+                                                         organization))
+            else:
+                messages.append("Organization %s exists." % organization)
+        elif result["created"] and module.check_mode:
+            result["changed"] = True
+            after_org = organization
+            messages.append("Would create organization %s." % organization)
+        else:
+            raise AdminError("Failed to ensure organization %s: no working admin token is known. Give token or "
+                             "token_file holding the admin's token." % organization)
+
+    after = {"admin": "present" if (token or result["initialized"] or result["created"]) else "unknown",
+             "organization": after_org}
+    if before["admin"] == "unknown" and result["created"]:
+        before["admin"] = "absent"
+    result["diff"] = {"before": before, "after": after}
+    result["msg"] = " ".join(messages)
+    return result
+
+
+def main():
+    argument_spec = ptfe_argument_spec(
+        iact=dict(type="str", no_log=True),
+        username=dict(type="str", required=True),
+        email=dict(type="str", required=True),
+        password=dict(type="str", required=True, no_log=True),
+        token_file=dict(type="path", no_log=False),
+        organization=dict(type="str"),
+        organization_email=dict(type="str"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
+    problems = validate(module.params)
+    if problems:
+        module.fail_json(msg="Invalid input for the initial admin: %s." % "; ".join(problems))
+    try:
+        result = run(module)
+    except AdminError as exc:
+        module.fail_json(msg=str(exc))
+    except PtfeError as exc:
+        module.fail_json(msg=str(exc))
+    except (OSError, IOError) as exc:
+        module.fail_json(msg="Failed to store the admin token in %s: %s" % (module.params["token_file"], exc))
+    except Exception as exc:  # pylint: disable=broad-except
+        module.fail_json(msg="Failed to create the initial admin: unexpected %s: %s" % (type(exc).__name__, exc),
+                         exception=traceback.format_exc())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

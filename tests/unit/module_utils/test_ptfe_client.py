@@ -1,0 +1,242 @@
+"""Unit tests of the PTFE client's policies, against the PTFE emulator running in this process."""
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from ansible_collections.ptfe.ops.plugins.module_utils import _ptfe_client as client_mod
+from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
+    NOT_FOUND_HINT,
+    PtfeClient,
+    PtfeConnectionError,
+    PtfeError,
+    PtfeHTTPError,
+    PtfeNotFoundError,
+    PtfeRateLimitError,
+    PtfeUnauthorizedError,
+    PtfeValidationError,
+    ptfe_argument_spec,
+)
+from tests.emulators.ptfe.server import start_in_thread
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv, ca_path = start_in_thread({}, tls_dir=str(tmp_path_factory.mktemp("tls")))
+    srv.ca_path = ca_path
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture
+def emu(server):
+    server.reset()
+    return server
+
+
+@pytest.fixture
+def admin_token(emu):
+    _user, token = emu.state.add_user("admin", "admin@example.com", "password-long", site_admin=True)
+    return token
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch):
+    """Keep exponential backoff short; 429 waits still come from X-RateLimit-Reset."""
+    monkeypatch.setattr(client_mod, "MAX_BACKOFF", 0.05)
+
+
+def make(emu, token=None, **kwargs):
+    return PtfeClient(emu.url, token=token, ca_path=emu.ca_path, **kwargs)
+
+
+def posts(emu, path):
+    return [e for e in emu.log if e["method"] == "POST" and e["path"].startswith(path)]
+
+
+def org_doc(name):
+    return {"data": {"type": "organizations", "attributes": {"name": name, "email": "o@example.com"}}}
+
+
+def test_argument_spec_and_secrets():
+    spec = ptfe_argument_spec(extra=dict(type="str"))
+    assert set(spec) == {"address", "token", "validate_certs", "ca_path", "timeout", "max_retries", "extra"}
+    assert spec["token"]["no_log"] is True
+    assert spec["address"]["required"] is True
+    assert spec["address"]["fallback"][1] == ["TFE_ADDRESS"] and spec["token"]["fallback"][1] == ["TFE_TOKEN"]
+    assert spec["validate_certs"]["default"] is True and spec["timeout"]["default"] == 30
+    assert spec["max_retries"]["default"] == 5
+
+
+def test_post_is_not_retried_on_503(emu, admin_token):
+    emu.faults.set([{"path": "^/api/v2/organizations$", "method": "POST", "status": 503, "count": 3}])
+    client = make(emu, admin_token)
+    with pytest.raises(PtfeHTTPError) as err:
+        client.post("/api/v2/organizations", json=org_doc("acme"), action="create organization acme")
+    assert err.value.status == 503
+    assert client.request_count == 1 and client.retry_count == 0
+    assert len(posts(emu, "/api/v2/organizations")) == 1
+
+
+def test_post_is_retried_on_429_honouring_reset(emu, admin_token):
+    emu.faults.set([{"path": "^/api/v2/organizations$", "method": "POST", "status": 429, "count": 2, "reset": 0.4}])
+    client = make(emu, admin_token)
+    started = time.monotonic()
+    body = client.post("/api/v2/organizations", json=org_doc("acme"))
+    assert time.monotonic() - started >= 0.8
+    assert body["data"]["id"] == "acme"
+    assert client.retry_count == 2 and client.request_count == 3
+
+
+def test_retry_false_means_not_even_429(emu):
+    emu.faults.set([{"path": "^/admin/initial-admin-user$", "status": 429, "count": 1}])
+    client = make(emu)
+    with pytest.raises(PtfeRateLimitError):
+        client.request("POST", "/admin/initial-admin-user", params={"token": "x"}, json={}, retry=False,
+                       authenticated=False)
+    assert client.request_count == 1
+
+
+def test_get_is_retried_on_transient_503_and_502(emu, admin_token):
+    emu.faults.set([{"path": "^/api/v2/account/details$", "status": 503, "count": 1},
+                    {"path": "^/api/v2/account/details$", "status": 502, "count": 1}])
+    client = make(emu, admin_token)
+    assert client.get("/api/v2/account/details")["data"]["attributes"]["username"] == "admin"
+    assert client.retry_count == 2
+
+
+def test_get_gives_up_after_bounded_retries(emu, admin_token):
+    emu.faults.set([{"path": "^/api/v2/account/details$", "status": 503}])
+    client = make(emu, admin_token, max_retries=3)
+    with pytest.raises(PtfeHTTPError) as err:
+        client.get("/api/v2/account/details", action="read the account")
+    assert client.request_count == 4 and client.retry_count == 3
+    assert str(err.value).startswith("Failed to read the account: HTTP 503 from GET /api/v2/account/details: ")
+    assert "after 4 attempts" in str(err.value)
+
+
+def test_500_is_not_retried(emu, admin_token):
+    emu.faults.set([{"path": "^/api/v2/account/details$", "status": 500}])
+    client = make(emu, admin_token)
+    with pytest.raises(PtfeHTTPError):
+        client.get("/api/v2/account/details")
+    assert client.request_count == 1
+
+
+def test_dropped_connection_retried_for_get_not_for_post(emu, admin_token):
+    emu.faults.set([{"path": "^/api/v2/account/details$", "drop": True, "count": 1},
+                    {"path": "^/api/v2/organizations$", "method": "POST", "drop": True, "count": 1}])
+    client = make(emu, admin_token)
+    assert client.get("/api/v2/account/details")["data"]["type"] == "users"
+    assert client.retry_count == 1
+    with pytest.raises(PtfeConnectionError):
+        client.post("/api/v2/organizations", json=org_doc("acme"), action="create organization acme")
+    deadline = time.monotonic() + 5  # the server logs a dropped request after closing the connection
+    while not posts(emu, "/api/v2/organizations") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(posts(emu, "/api/v2/organizations")) == 1
+    assert client.request_count == 3  # GET, its retry, and the POST once
+    assert "acme" not in emu.state.organizations
+
+
+def test_pacing_under_the_rate_limit(emu, admin_token):
+    client = make(emu, admin_token, rate_limit=5)
+    started = time.monotonic()
+    for _index in range(6):
+        client.request("GET", "/api/v2/ping", expected=(204,))
+    # 5 gaps of 1 / (5 * 0.9) s
+    assert time.monotonic() - started >= 5 / (5 * 0.9) - 0.05
+
+
+def test_rate_limit_learnt_from_headers(emu, admin_token):
+    emu.state.apply_config({"rate_limit": 50})
+    client = make(emu, admin_token)
+    assert client.rate_limit == 30
+    client.request("GET", "/api/v2/ping", expected=(204,))
+    assert client.rate_limit == 50
+
+
+def test_pagination_follows_every_page(emu, admin_token):
+    owner = emu.state.user_for_token(admin_token)
+    for i in range(250):
+        emu.state.add_organization("org-%03d" % i, "o@example.com", owner=owner)
+    client = make(emu, admin_token)
+    names = [item["id"] for item in client.paginate("/api/v2/organizations")]
+    assert names == ["org-%03d" % i for i in range(250)]
+    assert client.request_count == 3
+    assert all("page%5Bsize%5D=100" in e["path"] or "page[size]=100" in e["path"]
+               for e in emu.log if e["path"].startswith("/api/v2/organizations"))
+
+
+def test_pagination_by_meta_when_links_are_missing(monkeypatch):
+    pages = {1: {"data": [1, 2], "meta": {"pagination": {"next-page": 2}}},
+             2: {"data": [3], "meta": {"pagination": {"next-page": None}}}}
+    client = PtfeClient("https://ptfe.invalid")
+    seen = []
+
+    def fake_get(path, params=None, **_kw):
+        seen.append(params["page[number]"])
+        return pages[params["page[number]"]]
+
+    monkeypatch.setattr(client, "get", fake_get)
+    assert list(client.paginate("/api/v2/things")) == [1, 2, 3]
+    assert seen == [1, 2]
+
+
+def test_typed_errors_and_messages(emu, admin_token):
+    client = make(emu, admin_token)
+    with pytest.raises(PtfeNotFoundError) as err:
+        client.get("/api/v2/organizations/nope", action="read organization nope")
+    assert str(err.value) == ("Failed to read organization nope: HTTP 404 from GET /api/v2/organizations/nope: "
+                              + NOT_FOUND_HINT)
+    client.post("/api/v2/organizations", json=org_doc("acme"))
+    with pytest.raises(PtfeValidationError) as err:
+        client.post("/api/v2/organizations", json=org_doc("acme"))
+    assert err.value.pointer == "/data/attributes/name" and err.value.status == 422
+    assert "Name has already been taken" in str(err.value)
+    assert not str(err.value).startswith("Failed to")
+
+
+def test_token_never_in_messages(emu):
+    secret = "SECRETTOKEN.atlasv1." + "x" * 40
+    client = make(emu, secret)
+    with pytest.raises(PtfeUnauthorizedError) as err:
+        client.get("/api/v2/account/details", action="read the account")
+    assert secret not in str(err.value) and err.value.status == 401
+    with pytest.raises(PtfeHTTPError) as err:
+        client.request("POST", "/admin/initial-admin-user", params={"token": "IACTSECRET123"}, json={},
+                       retry=False, authenticated=False)
+    assert "IACTSECRET123" not in str(err.value)
+    assert "token=********" in str(err.value)
+
+
+def test_connection_error_message_has_no_secret():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    client = PtfeClient("https://127.0.0.1:%d" % port, token="TOKSECRET-abcdef", max_retries=1)
+    with pytest.raises(PtfeConnectionError) as err:
+        client.get("/admin/initial-admin-user?token=IACTSECRET456", action="reach it")
+    text = str(err.value)
+    assert text.startswith("Failed to reach it: could not reach https://127.0.0.1:%d after 2 attempts" % port)
+    assert "IACTSECRET456" not in text and "TOKSECRET" not in text
+    assert client.request_count == 2
+
+
+def test_absolute_url_on_another_host_is_refused(emu, admin_token):
+    client = make(emu, admin_token)
+    with pytest.raises(PtfeError) as err:
+        client.get("https://elsewhere.invalid/api/v2/organizations")
+    assert client.request_count == 0
+    assert "not on" in str(err.value)
+
+
+def test_tls_is_verified_by_default(emu):
+    client = PtfeClient(emu.url)
+    with pytest.raises(PtfeConnectionError) as err:
+        client.request("GET", "/_health_check", authenticated=False, retry=False)
+    assert "SSL" in str(err.value) or "certificate" in str(err.value)
