@@ -1,0 +1,707 @@
+# -*- coding: utf-8 -*-
+# Copyright: ptfe.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared logic of the ptfe_tool_version and ptfe_tool_versions modules.
+
+This is a private module_utils file of the ptfe.ops collection (its name starts with an underscore):
+it is for the collection's own modules and may change without notice.
+
+* :func:`validate_item` checks one version's options (naming the bad option) and normalises them.
+* :func:`from_api` turns a ``terraform-versions`` resource into the flat view the modules return.
+* :func:`plan_item` compares desired with current and predicts the result, including the server's
+  ``archs`` rules (PATCHing ``url``/``sha`` replaces ``archs`` by one linux/amd64 entry; PATCHing
+  ``archs`` blanks the top-level ``url``/``sha`` unless a linux/amd64 arch is listed).
+* :class:`ChecksumVerifier` checks that a SHA256 matches the artifact: from the ``SHA256SUMS`` file
+  published beside the zip when there is one, otherwise by streaming the download through ``hashlib``
+  in chunks (never held in memory).
+* :class:`ToolVersionStore` reads and writes the admin Terraform versions API through a ``PtfeClient``.
+
+Nothing here calls ``fail_json``: errors are raised as :class:`ToolVersionError` subclasses or the
+client's ``PtfeError`` subclasses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+import threading
+
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit, urlunsplit
+
+try:
+    import requests
+    HAS_REQUESTS = True
+except ImportError:  # pragma: no cover - the modules report it with missing_required_lib
+    requests = None
+    HAS_REQUESTS = False
+
+from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
+    PtfeError,
+    PtfeHTTPError,
+    PtfeNotFoundError,
+    PtfeValidationError,
+    jsonapi_document,
+)
+
+API_PATH = "/api/v2/admin/terraform-versions"
+RESOURCE_TYPE = "terraform-versions"
+PAGE_SIZE = 100
+CHUNK_SIZE = 64 * 1024
+MAX_SUMS_SIZE = 1024 * 1024
+VERIFY_WORKERS = 4
+
+VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z][0-9A-Za-z.-]*)?$")
+SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+ZIP_NAME_RE = re.compile(r"^(?P<prefix>[A-Za-z0-9-]+_[^_/]+)_[a-z0-9]+_[a-z0-9]+\.zip$")
+ARCH_OSES = ("linux",)
+ARCH_NAMES = ("amd64", "arm64", "s390x")
+
+# Option name -> API attribute name.
+API_NAMES = {
+    "version": "version",
+    "url": "url",
+    "sha256": "sha",
+    "official": "official",
+    "enabled": "enabled",
+    "beta": "beta",
+    "deprecated": "deprecated",
+    "deprecated_reason": "deprecated-reason",
+    "archs": "archs",
+}
+MANAGED = ("url", "sha256", "official", "enabled", "beta", "deprecated", "deprecated_reason", "archs")
+# Attributes an older server may not have (deprecated: Jan 2022; archs: later).
+OPTIONAL_ATTRIBUTES = ("deprecated", "deprecated_reason", "archs")
+CREATE_DEFAULTS = {
+    "official": False,
+    "enabled": True,
+    "beta": False,
+    "deprecated": False,
+    "deprecated_reason": None,
+}
+PROTECTED_REASONS = {
+    "official": "it is an official version",
+    "in_use": "it is in use by %d workspace(s)",
+}
+
+
+class ToolVersionError(Exception):
+    """Base class of the errors raised here."""
+
+
+class ToolVersionInputError(ToolVersionError):
+    """An option value is invalid. The message names the option."""
+
+
+class ChecksumMismatchError(ToolVersionError):
+    """One or more artifacts do not match the SHA256 given for them."""
+
+    def __init__(self, mismatches):
+        self.mismatches = mismatches
+        lines = []
+        for item in mismatches:
+            lines.append(
+                "version %s: the SHA256 given for %s is %s, but %s says %s"
+                % (item["version"], item["url"], item["expected"],
+                   "its SHA256SUMS file" if item["method"] == "SHA256SUMS" else "the download",
+                   item["actual"]))
+        super(ChecksumMismatchError, self).__init__(
+            "Failed to verify the checksum of %d Terraform version(s); nothing was written: %s"
+            % (len(mismatches), "; ".join(lines)))
+
+
+class ChecksumFetchError(ToolVersionError):
+    """An artifact (or its SHA256SUMS) could not be fetched to verify it."""
+
+
+class UnsupportedAttributeError(ToolVersionError):
+    """The server does not have an attribute the task manages."""
+
+
+# -- input -------------------------------------------------------------------------------------------------
+
+
+def _opt(prefix, name):
+    return "%s%s" % (prefix, name)
+
+
+def validate_url(value, option, allow_http):
+    """Return ``value`` if it is an https URL (or http with ``allow_http``); raise naming ``option``."""
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    if not parts.netloc or scheme not in ("https", "http"):
+        raise ToolVersionInputError("%s must be an absolute https:// URL, got %r" % (option, value))
+    if scheme == "http" and not allow_http:
+        raise ToolVersionInputError(
+            "%s must use https:// (got %r); set allow_http=true only for a mirror that cannot serve https"
+            % (option, value))
+    return value
+
+
+def validate_sha256(value, option):
+    if not SHA256_RE.match(value or ""):
+        raise ToolVersionInputError(
+            "%s must be a SHA256 checksum of 64 hexadecimal characters, got %r (%d characters)"
+            % (option, value, len(value or "")))
+    return value.lower()
+
+
+def validate_item(params, prefix="", allow_http=False):
+    """Check and normalise one version's options. Returns ``(state, version, desired)``.
+
+    ``desired`` holds only the options that were set (None means "leave as it is"), under option names.
+    ``prefix`` is put before option names in messages (``versions[3].``).
+    """
+    state = params.get("state") or "present"
+    version = params.get("version")
+    if version is None or not VERSION_RE.match(str(version)):
+        raise ToolVersionInputError(
+            "%s must look like N.N.N or N.N.N-suffix (for example 1.5.7 or 0.12.20-beta1), got %r"
+            % (_opt(prefix, "version"), version))
+    version = str(version)
+    desired = {}
+    if state == "absent":
+        return state, version, desired
+    url = params.get("url")
+    sha256 = params.get("sha256")
+    archs = params.get("archs")
+    if (url is None) != (sha256 is None):
+        raise ToolVersionInputError("%s and %s must be given together"
+                                    % (_opt(prefix, "url"), _opt(prefix, "sha256")))
+    if archs is not None and url is not None:
+        raise ToolVersionInputError("%s and %s/%s are mutually exclusive: list linux/amd64 in %s instead"
+                                    % (_opt(prefix, "archs"), _opt(prefix, "url"), _opt(prefix, "sha256"),
+                                       _opt(prefix, "archs")))
+    if url is not None:
+        desired["url"] = validate_url(url, _opt(prefix, "url"), allow_http)
+        desired["sha256"] = validate_sha256(sha256, _opt(prefix, "sha256"))
+    if archs is not None:
+        seen = set()
+        entries = []
+        for index, arch in enumerate(archs):
+            name = "%sarchs[%d]" % (prefix, index)
+            if not isinstance(arch, dict):
+                raise ToolVersionInputError("%s must be a dictionary with url, sha256, os and arch" % name)
+            os_ = arch.get("os") or "linux"
+            cpu = arch.get("arch") or "amd64"
+            if os_ not in ARCH_OSES:
+                raise ToolVersionInputError("%s.os must be one of %s, got %r" % (name, ", ".join(ARCH_OSES), os_))
+            if cpu not in ARCH_NAMES:
+                raise ToolVersionInputError("%s.arch must be one of %s, got %r"
+                                            % (name, ", ".join(ARCH_NAMES), cpu))
+            if (os_, cpu) in seen:
+                raise ToolVersionInputError("%s repeats %s/%s" % (name, os_, cpu))
+            seen.add((os_, cpu))
+            if not arch.get("url") or not arch.get("sha256"):
+                raise ToolVersionInputError("%s needs both url and sha256" % name)
+            entries.append({
+                "os": os_,
+                "arch": cpu,
+                "url": validate_url(arch["url"], name + ".url", allow_http),
+                "sha256": validate_sha256(arch["sha256"], name + ".sha256"),
+            })
+        if not entries:
+            raise ToolVersionInputError("%s must list at least one arch" % _opt(prefix, "archs"))
+        desired["archs"] = sort_archs(entries)
+    for name in ("official", "enabled", "beta", "deprecated"):
+        if params.get(name) is not None:
+            desired[name] = bool(params[name])
+    reason = params.get("deprecated_reason")
+    if reason is not None:
+        if desired.get("deprecated") is not True:
+            raise ToolVersionInputError("%s needs %s=true in the same task"
+                                        % (_opt(prefix, "deprecated_reason"), _opt(prefix, "deprecated")))
+        desired["deprecated_reason"] = reason
+    return state, version, desired
+
+
+def sort_archs(archs):
+    return sorted(archs, key=lambda a: (a["os"], a["arch"]))
+
+
+# -- views ---------------------------------------------------------------------------------------------------
+
+
+def from_api(item):
+    """Flatten a ``terraform-versions`` resource into option names (plus id, usage, created_at)."""
+    attrs = item.get("attributes") or {}
+    view = {
+        "id": item.get("id"),
+        "version": attrs.get("version"),
+        "url": attrs.get("url") or "",
+        "sha256": (attrs.get("sha") or "").lower(),
+        "official": bool(attrs.get("official", False)),
+        "enabled": bool(attrs.get("enabled", True)),
+        "beta": bool(attrs.get("beta", False)),
+        "usage": int(attrs.get("usage") or 0),
+        "created_at": attrs.get("created-at"),
+    }
+    if "deprecated" in attrs:
+        view["deprecated"] = bool(attrs.get("deprecated"))
+        view["deprecated_reason"] = attrs.get("deprecated-reason")
+    if "archs" in attrs:
+        view["archs"] = sort_archs([
+            {"os": a.get("os"), "arch": a.get("arch"), "url": a.get("url") or "", "sha256": (a.get("sha") or "").lower()}
+            for a in (attrs.get("archs") or [])
+        ])
+    return view
+
+
+def to_api(attrs):
+    """Option-named attributes -> API attributes (for POST/PATCH documents)."""
+    out = {}
+    for name, value in attrs.items():
+        if name == "archs":
+            value = [{"os": a["os"], "arch": a["arch"], "url": a["url"], "sha": a["sha256"]} for a in value]
+        out[API_NAMES[name]] = value
+    return out
+
+
+def _amd64(archs):
+    for arch in archs or []:
+        if arch["os"] == "linux" and arch["arch"] == "amd64":
+            return arch
+    return None
+
+
+def plan_item(version, desired, current):
+    """Compare one version's desired options with the server's view.
+
+    Returns a dict: ``action`` (create|update|none), ``payload`` (API attributes to send), ``before`` and
+    ``after`` (only the attributes that change), ``predicted`` (the full view after the write) and
+    ``verify`` (the (url, sha256) pairs whose checksum must be verified first).
+    """
+    if current is None:
+        if "url" not in desired and "archs" not in desired:
+            raise ToolVersionInputError(
+                "Terraform version %s does not exist yet: url and sha256 (or archs) are needed to create it"
+                % version)
+        predicted = dict(CREATE_DEFAULTS)
+        predicted.update(desired)
+        predicted["version"] = version
+        if "archs" in desired:
+            amd64 = _amd64(desired["archs"])
+            predicted["url"] = amd64["url"] if amd64 else ""
+            predicted["sha256"] = amd64["sha256"] if amd64 else ""
+        if not predicted.get("deprecated"):
+            predicted["deprecated_reason"] = None
+        payload = {"version": version}
+        payload.update(to_api(desired))
+        return {
+            "action": "create",
+            "payload": payload,
+            "before": {},
+            "after": dict((k, v) for k, v in predicted.items() if k != "id"),
+            "predicted": predicted,
+            "verify": _verify_pairs(desired, desired, None),
+        }
+
+    for name in OPTIONAL_ATTRIBUTES:
+        if name in desired and name not in current:
+            raise UnsupportedAttributeError(
+                "this server's Terraform versions have no %s attribute (option %s); it predates that feature"
+                % (API_NAMES[name], name))
+    changes = dict((k, v) for k, v in desired.items() if current.get(k) != v)
+    predicted = dict(current)
+    predicted.update(changes)
+    send = dict(changes)
+    if "url" in changes or "sha256" in changes:
+        # The API takes url and sha together; PATCHing them replaces archs by one linux/amd64 entry.
+        send["url"] = desired["url"]
+        send["sha256"] = desired["sha256"]
+        if "archs" in current:
+            predicted["archs"] = [{"os": "linux", "arch": "amd64", "url": desired["url"],
+                                   "sha256": desired["sha256"]}]
+    if "archs" in changes:
+        amd64 = _amd64(desired["archs"])
+        predicted["url"] = amd64["url"] if amd64 else ""
+        predicted["sha256"] = amd64["sha256"] if amd64 else ""
+    if "deprecated" in predicted and not predicted.get("deprecated"):
+        predicted["deprecated_reason"] = None
+    before = {}
+    after = {}
+    for name in MANAGED:
+        if name in predicted and predicted.get(name) != current.get(name):
+            before[name] = current.get(name)
+            after[name] = predicted.get(name)
+    return {
+        "action": "update" if after else "none",
+        "payload": to_api(send) if after else {},
+        "before": before,
+        "after": after,
+        "predicted": predicted,
+        "verify": _verify_pairs(desired, changes, current) if after else [],
+    }
+
+
+def _verify_pairs(desired, changes, current):
+    """(url, sha256) pairs that are new for this version and so must be verified."""
+    pairs = []
+    if "url" in changes or "sha256" in changes:
+        pairs.append((desired.get("url"), desired.get("sha256")))
+    if "archs" in changes:
+        known = set()
+        if current is not None:
+            known.add((current.get("url"), current.get("sha256")))
+            for arch in current.get("archs") or []:
+                known.add((arch["url"], arch["sha256"]))
+        for arch in changes["archs"]:
+            if (arch["url"], arch["sha256"]) not in known:
+                pairs.append((arch["url"], arch["sha256"]))
+    return [p for p in pairs if p[0] and p[1]]
+
+
+def protected_reason(view):
+    """Why a version may not be removed (official, or in use), or None."""
+    if view.get("official"):
+        return PROTECTED_REASONS["official"]
+    if view.get("usage"):
+        return PROTECTED_REASONS["in_use"] % view["usage"]
+    return None
+
+
+# -- checksums -----------------------------------------------------------------------------------------------
+
+
+def sums_url_for(url):
+    """The SHA256SUMS URL published beside a release zip, or None if the name does not follow the layout.
+
+    ``.../terraform_1.5.7_linux_amd64.zip`` -> ``.../terraform_1.5.7_SHA256SUMS``.
+    """
+    parts = urlsplit(url)
+    directory, name = posixpath.split(parts.path)
+    match = ZIP_NAME_RE.match(name)
+    if not match:
+        return None
+    path = posixpath.join(directory, match.group("prefix") + "_SHA256SUMS")
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def parse_sums(text):
+    """Map file name -> lower-case SHA256 from a SHA256SUMS document (``<sha>  <name>`` per line)."""
+    sums = {}
+    for line in text.splitlines():
+        fields = line.strip().split()
+        if len(fields) == 2 and SHA256_RE.match(fields[0]):
+            sums[fields[1].lstrip("*")] = fields[0].lower()
+    return sums
+
+
+class ChecksumVerifier(object):
+    """Verify (url, sha256) pairs against the published SHA256SUMS or the streamed download.
+
+    ``ca_path`` is a CA bundle for the download host (default: the system trust store). It is passed on every
+    request because requests lets REQUESTS_CA_BUNDLE override a session's ``verify``. Work runs on up to
+    VERIFY_WORKERS threads, each with its own ``requests.Session`` (connections are reused per host).
+    """
+
+    def __init__(self, ca_path=None, timeout=30, workers=VERIFY_WORKERS):
+        if not HAS_REQUESTS:
+            raise ToolVersionError("the Python library 'requests' is required to verify checksums")
+        self.verify = ca_path or True
+        self.timeout = timeout
+        self.workers = max(1, int(workers))
+        self._local = threading.local()
+        self._sums_cache = {}
+        self._lock = threading.Lock()
+
+    def _session(self):
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.verify = self.verify
+            session.headers["User-Agent"] = "ptfe.ops"
+            self._local.session = session
+        return session
+
+    def _sums(self, sums_url):
+        with self._lock:
+            if sums_url in self._sums_cache:
+                return self._sums_cache[sums_url]
+        result = None
+        try:
+            resp = self._session().get(sums_url, timeout=self.timeout, stream=True, verify=self.verify)
+            try:
+                if resp.status_code == 200:
+                    data = b""
+                    for chunk in resp.iter_content(CHUNK_SIZE):
+                        data += chunk
+                        if len(data) > MAX_SUMS_SIZE:
+                            data = b""
+                            break
+                    result = parse_sums(data.decode("utf-8", "replace")) if data else None
+            finally:
+                resp.close()
+        except requests.exceptions.RequestException:
+            result = None
+        with self._lock:
+            self._sums_cache[sums_url] = result
+        return result
+
+    def _download_sha256(self, version, url):
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            resp = self._session().get(url, timeout=self.timeout, stream=True, verify=self.verify)
+        except requests.exceptions.RequestException as exc:
+            raise ChecksumFetchError("Failed to download %s to verify the checksum of Terraform version %s: %s"
+                                     % (url, version, exc))
+        try:
+            if resp.status_code != 200:
+                raise ChecksumFetchError(
+                    "Failed to download %s to verify the checksum of Terraform version %s: HTTP %s from GET %s"
+                    " (set checksum_verify=false only for a mirror the controller cannot reach)"
+                    % (url, version, resp.status_code, urlsplit(url).path))
+            for chunk in resp.iter_content(CHUNK_SIZE):
+                digest.update(chunk)
+                size += len(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise ChecksumFetchError("Failed to download %s to verify the checksum of Terraform version %s: %s"
+                                     % (url, version, exc))
+        finally:
+            resp.close()
+        return digest.hexdigest(), size
+
+    def verify_one(self, version, url, sha256):
+        """Return a record {version, url, sha256, method, actual, ok[, bytes]}."""
+        record = {"version": version, "url": url, "expected": sha256}
+        sums_url = sums_url_for(url)
+        if sums_url:
+            sums = self._sums(sums_url)
+            name = posixpath.basename(urlsplit(url).path)
+            if sums and name in sums:
+                record.update(method="SHA256SUMS", source=sums_url, actual=sums[name])
+                record["ok"] = record["actual"] == sha256
+                return record
+        actual, size = self._download_sha256(version, url)
+        record.update(method="download", source=url, actual=actual, bytes=size)
+        record["ok"] = actual == sha256
+        return record
+
+    def verify_all(self, jobs):
+        """Verify every (version, url, sha256); raise ChecksumMismatchError listing all mismatches."""
+        jobs = list(dict.fromkeys(jobs))
+        if not jobs:
+            return []
+        if len(jobs) == 1 or self.workers == 1:
+            records = [self.verify_one(*job) for job in jobs]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(jobs))) as pool:
+                records = list(pool.map(lambda job: self.verify_one(*job), jobs))
+        mismatches = [r for r in records if not r["ok"]]
+        if mismatches:
+            raise ChecksumMismatchError(mismatches)
+        return [dict((k, v) for k, v in r.items() if k not in ("ok", "expected", "actual"))
+                for r in records]
+
+
+# -- server --------------------------------------------------------------------------------------------------
+
+
+class ToolVersionStore(object):
+    """Reads and writes ``/api/v2/admin/terraform-versions`` through a ``PtfeClient``."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def _explain(self, err, action):
+        """Re-raise a 404 on the admin API with the site-admin explanation."""
+        if isinstance(err, PtfeNotFoundError):
+            err.detail = ("%s. The admin Terraform versions API answers 404 unless the token belongs to a site "
+                          "admin: use a site-admin user's API token" % err.detail)
+            err.message = "HTTP %s from %s %s: %s" % (err.status, err.method, err.path, err.detail)
+        if not err.action:
+            err.action = action
+        return err
+
+    def list_all(self):
+        """Every version on the server, by version number: one pass over the list, 100 per page."""
+        index = {}
+        try:
+            for item in self.client.paginate(API_PATH, page_size=PAGE_SIZE, action="list Terraform versions"):
+                view = from_api(item)
+                index[view["version"]] = view
+        except PtfeHTTPError as err:
+            raise self._explain(err, "list Terraform versions")
+        return index
+
+    def find(self, version):
+        """One version by number, or None: ``filter[version]``, else paging on servers without the filter."""
+        action = "look up Terraform version %s" % version
+        params = {"filter[version]": version, "page[size]": PAGE_SIZE, "page[number]": 1}
+        try:
+            body = self.client.get(API_PATH, params=params, action=action)
+        except PtfeHTTPError as err:
+            if err.status != 400:
+                raise self._explain(err, action)
+            body = None  # a server that rejects the filter: page through the list instead
+        items = (body or {}).get("data") or []
+        filtered = body is not None and all((i.get("attributes") or {}).get("version") == version for i in items)
+        for item in items:
+            if (item.get("attributes") or {}).get("version") == version:
+                return from_api(item)
+        if filtered:
+            return None
+        # The filter was ignored (server older than Jan 2022): page through the whole list.
+        try:
+            for item in self.client.paginate(API_PATH, page_size=PAGE_SIZE, action=action):
+                if (item.get("attributes") or {}).get("version") == version:
+                    return from_api(item)
+        except PtfeHTTPError as err:
+            raise self._explain(err, action)
+        return None
+
+    def create(self, version, payload):
+        action = "create Terraform version %s" % version
+        try:
+            body = self.client.post(API_PATH, json=jsonapi_document(RESOURCE_TYPE, payload), expected=(201, 200),
+                                    action=action)
+        except PtfeHTTPError as err:
+            raise self._explain(err, action)
+        return from_api(body["data"]) if body and body.get("data") else None
+
+    def update(self, view, payload):
+        action = "update Terraform version %s" % view["version"]
+        try:
+            body = self.client.patch("%s/%s" % (API_PATH, view["id"]),
+                                     json=jsonapi_document(RESOURCE_TYPE, payload, resource_id=view["id"]),
+                                     expected=(200,), action=action)
+        except PtfeHTTPError as err:
+            raise self._explain(err, action)
+        return from_api(body["data"]) if body and body.get("data") else None
+
+    def delete(self, view, tolerate_refusal=False):
+        """DELETE; with ``tolerate_refusal`` a 422 (official / in use) returns the server's reason instead."""
+        action = "delete Terraform version %s" % view["version"]
+        try:
+            self.client.delete("%s/%s" % (API_PATH, view["id"]), expected=(204, 200), action=action)
+        except PtfeValidationError as err:
+            if tolerate_refusal:
+                return "the server refused: %s" % err.detail
+            raise self._explain(err, action)
+        except PtfeHTTPError as err:
+            raise self._explain(err, action)
+        return None
+
+
+# -- the sync both modules run ---------------------------------------------------------------------------------
+
+
+class SyncError(ToolVersionError):
+    """A write failed part-way; ``done`` says what had already been written."""
+
+    def __init__(self, error, done):
+        self.error = error
+        self.done = done
+        parts = ["%s %s" % (key, ", ".join(done[key])) for key in ("created", "updated", "removed") if done[key]]
+        suffix = " (already written before the failure: %s)" % "; ".join(parts) if parts else ""
+        super(SyncError, self).__init__("%s%s" % (error, suffix))
+
+
+def _managed_view(view):
+    return dict((k, view[k]) for k in ("version",) + MANAGED if k in view)
+
+
+def sync(store, items, index, purge=False, check_mode=False, verifier=None):
+    """Bring the server in line with ``items`` and return the result.
+
+    ``items`` is a list of ``(state, version, desired)`` from :func:`validate_item`; ``index`` maps version
+    number -> current view (the whole list for the bulk module, the one version for the single module).
+    Checksums of every new or changed artifact are verified before the first write (unless ``verifier`` is
+    None, in which case the unverified pairs are returned in ``unverified``). Check mode writes nothing.
+    """
+    result = {"created": [], "updated": [], "removed": [], "unchanged": [], "kept": [], "checksums": [],
+              "unverified": [], "diff": {"before": {}, "after": {}}, "tool_versions": []}
+    writes = []
+    jobs = []
+    named = set()
+    for state, version, desired in items:
+        if version in named:
+            raise ToolVersionInputError("Terraform version %s is listed more than once" % version)
+        named.add(version)
+        current = index.get(version)
+        if state == "absent":
+            if current is None:
+                result["unchanged"].append(version)
+                continue
+            reason = protected_reason(current)
+            if reason:
+                raise ToolVersionError("Failed to delete Terraform version %s: %s, and the server refuses to remove "
+                                       "such versions" % (version, reason))
+            writes.append(("delete", version, current, None))
+            continue
+        plan = plan_item(version, desired, current)
+        if plan["action"] == "none":
+            result["unchanged"].append(version)
+            result["tool_versions"].append(current)
+            continue
+        writes.append((plan["action"], version, current, plan))
+        jobs.extend((version, url, sha) for url, sha in plan["verify"])
+    if purge:
+        for version, current in index.items():
+            if version in named:
+                continue
+            reason = protected_reason(current)
+            if reason:
+                result["kept"].append({"version": version, "reason": reason})
+            else:
+                writes.append(("delete", version, current, None))
+
+    if verifier is not None:
+        result["checksums"] = verifier.verify_all(jobs)
+    else:
+        result["unverified"] = [{"version": v, "url": u} for v, u, _s in jobs]
+
+    done = {"created": result["created"], "updated": result["updated"], "removed": result["removed"]}
+    for action, version, current, plan in writes:
+        try:
+            if action == "delete":
+                refused = None
+                if not check_mode:
+                    refused = store.delete(current, tolerate_refusal=purge and version not in named)
+                if refused:
+                    result["kept"].append({"version": version, "reason": refused})
+                    continue
+                result["removed"].append(version)
+                result["diff"]["before"][version] = _managed_view(current)
+                result["diff"]["after"][version] = None
+                continue
+            after = plan["predicted"]
+            if action == "create":
+                if not check_mode:
+                    after = store.create(version, plan["payload"]) or after
+                result["created"].append(version)
+            else:
+                if not check_mode:
+                    after = store.update(current, plan["payload"]) or after
+                result["updated"].append(version)
+            result["diff"]["before"][version] = plan["before"] or None
+            result["diff"]["after"][version] = plan["after"]
+            result["tool_versions"].append(after)
+        except PtfeError as err:
+            if any(done.values()):
+                raise SyncError(err, done)
+            raise
+    result["changed"] = bool(result["created"] or result["updated"] or result["removed"])
+    return result
+
+
+def tool_version_options():
+    """Argument spec of one version's attributes (shared by both modules; ``version``/``state`` are not here)."""
+    return dict(
+        url=dict(type="str"),
+        sha256=dict(type="str"),
+        archs=dict(type="list", elements="dict", options=dict(
+            url=dict(type="str", required=True),
+            sha256=dict(type="str", required=True),
+            os=dict(type="str", default="linux"),
+            arch=dict(type="str", choices=list(ARCH_NAMES), default="amd64"),
+        )),
+        official=dict(type="bool"),
+        enabled=dict(type="bool"),
+        beta=dict(type="bool"),
+        deprecated=dict(type="bool"),
+        deprecated_reason=dict(type="str"),
+    )

@@ -1,0 +1,310 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ptfe.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ptfe_tool_versions
+short_description: Manage the whole list of Terraform versions of a PTFE / Terraform Enterprise installation
+version_added: 0.1.0
+description:
+  - Brings the installation's Terraform versions in line with a list, in one task, for operators who track
+    every release.
+  - Reads the server's list once (100 versions per page), then writes only the differences; an unchanged list
+    of 300 versions costs three requests and no download.
+  - With O(purge=true), versions the list does not name are removed, except official versions and versions in
+    use by workspaces, which the server refuses to remove; those are reported in RV(kept), not failed.
+  - Before anything is written, the SHA256 of every new or changed download is verified (from the
+    C(SHA256SUMS) file published beside the zip when there is one, otherwise by streaming the download
+    through a hash, never holding it in memory). Any mismatch fails the task before any API write, naming
+    each version, its URL and both checksums.
+  - Shares its logic with M(ptfe.ops.ptfe_tool_version), which manages a single version.
+  - The admin API is for site administrators only; any other token gets HTTP 404.
+author:
+  - ptfe.ops contributors (@ptfe-ops)
+extends_documentation_fragment:
+  - ptfe.ops.ptfe
+attributes:
+  check_mode:
+    description: Can run in check mode and predict the changes without writing anything.
+    support: full
+    details:
+      - Checksums are still verified in check mode (read-only downloads or C(SHA256SUMS) fetches).
+  diff_mode:
+    description: Returns, per version, the attributes that change, before and after.
+    support: full
+  idempotent:
+    description: Running the task twice with the same list changes nothing the second time.
+    support: full
+  action_group:
+    description: Use C(group/ptfe.ops.ptfe) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - ptfe.ops.ptfe
+options:
+  versions:
+    description:
+      - The Terraform versions to manage. Each entry takes the options of M(ptfe.ops.ptfe_tool_version).
+      - Quote version numbers in YAML (V("1.10.0")) so they stay strings.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      version:
+        description: The version number, V(N.N.N) or V(N.N.N-suffix).
+        type: str
+        required: true
+      state:
+        description:
+          - V(present) creates or updates the version, V(absent) removes it (failing if it is official or in
+            use).
+        type: str
+        choices: [present, absent]
+        default: present
+      url:
+        description:
+          - Download URL of the linux/amd64 zip; C(https://) unless O(allow_http=true).
+          - Required, with O(versions[].sha256), to create a version unless O(versions[].archs) is given.
+        type: str
+      sha256:
+        description: SHA256 of the zip at O(versions[].url), 64 hexadecimal characters.
+        type: str
+      archs:
+        description:
+          - Per-architecture downloads, on servers that have them. Mutually exclusive with
+            O(versions[].url) and O(versions[].sha256).
+        type: list
+        elements: dict
+        suboptions:
+          url:
+            description: Download URL of the zip for this architecture.
+            type: str
+            required: true
+          sha256:
+            description: SHA256 of that zip, 64 hexadecimal characters.
+            type: str
+            required: true
+          os:
+            description: Operating system. The API accepts only V(linux).
+            type: str
+            default: linux
+          arch:
+            description: CPU architecture.
+            type: str
+            choices: [amd64, arm64, s390x]
+            default: amd64
+      official:
+        description: Whether the version is official. Left as it is when not set.
+        type: bool
+      enabled:
+        description: Whether workspaces may select it. Left as it is when not set.
+        type: bool
+      beta:
+        description: Whether it is a beta. Left as it is when not set.
+        type: bool
+      deprecated:
+        description: Whether it is deprecated. Left as it is when not set.
+        type: bool
+      deprecated_reason:
+        description: Why it is deprecated. Needs O(versions[].deprecated=true) in the same entry.
+        type: str
+  purge:
+    description:
+      - Remove the versions on the server that O(versions) does not name.
+      - Official versions and versions in use are never removed; they are listed in RV(kept).
+    type: bool
+    default: false
+  checksum_verify:
+    description:
+      - Verify each new or changed checksum against the published C(SHA256SUMS) or the download before any write.
+      - Set to V(false) only for an air-gapped mirror the controller cannot reach; the module then warns.
+    type: bool
+    default: true
+  checksum_ca_path:
+    description:
+      - PEM file of the certificate authority of the download host, used instead of the system trust store
+        when verifying checksums.
+    type: path
+  allow_http:
+    description: Accept C(http://) download URLs. Without it only C(https://) is accepted.
+    type: bool
+    default: false
+notes:
+  - The checksum check trusts the C(SHA256SUMS) file served over HTTPS beside the zip; it does not check the
+    file's GPG signature.
+  - Writes are paced under the server's rate limit (30 requests per second by default), so creating 300
+    versions takes over ten seconds.
+seealso:
+  - module: ptfe.ops.ptfe_tool_version
+  - name: Admin Terraform versions API
+    description: The API this module uses.
+    link: https://developer.hashicorp.com/terraform/enterprise/api-docs/admin/terraform-versions
+"""
+
+EXAMPLES = r"""
+- name: Offer exactly these Terraform versions (plus any official or in-use ones)
+  ptfe.ops.ptfe_tool_versions:
+    address: https://ptfe.example.com
+    token: "{{ ptfe_admin_token }}"
+    purge: true
+    versions:
+      - version: "1.5.7"
+        url: https://releases.hashicorp.com/terraform/1.5.7/terraform_1.5.7_linux_amd64.zip
+        sha256: c0ed7bc32ee52ae255af9982c8c88a7a4c610485cf1d55feeb037eab75fa082c
+      - version: "1.4.6"
+        url: https://releases.hashicorp.com/terraform/1.4.6/terraform_1.4.6_linux_amd64.zip
+        sha256: e079db1a8945e39b1f8ba4e513946b3ab9f32bd5a2bdf19b9b186d22c5a3d53b
+        deprecated: true
+        deprecated_reason: Upgrade to 1.5.
+  delegate_to: localhost
+  run_once: true
+  register: ptfe_versions
+
+- name: Show what could not be purged
+  ansible.builtin.debug:
+    var: ptfe_versions.kept
+"""
+
+RETURN = r"""
+created:
+  description: Version numbers created (or that would be, in check mode).
+  returned: success
+  type: list
+  elements: str
+  sample: ["1.5.7"]
+updated:
+  description: Version numbers whose attributes were changed.
+  returned: success
+  type: list
+  elements: str
+  sample: ["1.4.6"]
+removed:
+  description: Version numbers removed (listed with O(versions[].state=absent), or purged).
+  returned: success
+  type: list
+  elements: str
+  sample: ["0.12.31"]
+unchanged:
+  description: Version numbers of the list that already matched.
+  returned: success
+  type: list
+  elements: str
+  sample: ["1.3.9"]
+kept:
+  description: Versions O(purge) would have removed but may not be, with the reason.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - version: 0.11.15
+      reason: it is an official version
+    - version: 1.2.0
+      reason: it is in use by 3 workspace(s)
+checksums:
+  description: One entry per artifact whose checksum was verified during this run.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - version: 1.5.7
+      url: https://releases.hashicorp.com/terraform/1.5.7/terraform_1.5.7_linux_amd64.zip
+      method: SHA256SUMS
+      source: https://releases.hashicorp.com/terraform/1.5.7/terraform_1.5.7_SHA256SUMS
+tool_versions:
+  description:
+    - The created, updated and unchanged versions of the list as the server has them after the task
+      (predicted in check mode), with the keys of RV(ptfe.ops.ptfe_tool_version#module:tool_version).
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - id: tool-L4oe7rNwn7J4E5Yr
+      version: 1.5.7
+      url: https://releases.hashicorp.com/terraform/1.5.7/terraform_1.5.7_linux_amd64.zip
+      sha256: c0ed7bc32ee52ae255af9982c8c88a7a4c610485cf1d55feeb037eab75fa082c
+      official: false
+      enabled: true
+      beta: false
+      deprecated: false
+      deprecated_reason: null
+      usage: 0
+      created_at: "2026-11-22T11:30:00.000Z"
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
+    HAS_REQUESTS,
+    PtfeClient,
+    PtfeError,
+    ptfe_argument_spec,
+)
+from ansible_collections.ptfe.ops.plugins.module_utils._tool_versions import (
+    ChecksumVerifier,
+    ToolVersionError,
+    ToolVersionStore,
+    sync,
+    tool_version_options,
+    validate_item,
+)
+
+
+def main():
+    item_options = dict(
+        version=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        **tool_version_options()
+    )
+    argument_spec = ptfe_argument_spec(
+        versions=dict(type="list", elements="dict", required=True, options=item_options),
+        purge=dict(type="bool", default=False),
+        checksum_verify=dict(type="bool", default=True),
+        checksum_ca_path=dict(type="path"),
+        allow_http=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"))
+    params = module.params
+    try:
+        items = [validate_item(item, prefix="versions[%d]." % index, allow_http=params["allow_http"])
+                 for index, item in enumerate(params["versions"])]
+        seen = {}
+        for index, (_state, version, _desired) in enumerate(items):
+            if version in seen:
+                module.fail_json(msg="versions[%d].version: Terraform version %s is already listed at versions[%d]"
+                                 % (index, version, seen[version]))
+            seen[version] = index
+        verifier = None
+        if params["checksum_verify"]:
+            verifier = ChecksumVerifier(ca_path=params["checksum_ca_path"], timeout=params["timeout"])
+        store = ToolVersionStore(PtfeClient.from_module(module))
+        index = store.list_all()
+        result = sync(store, items, index, purge=params["purge"], check_mode=module.check_mode, verifier=verifier)
+    except (PtfeError, ToolVersionError) as err:
+        module.fail_json(msg=str(err))
+
+    for item in result["unverified"]:
+        module.warn("checksum_verify=false: the SHA256 of Terraform version %s (%s) was registered without "
+                    "checking it against the download" % (item["version"], item["url"]))
+    module.exit_json(
+        changed=result["changed"],
+        created=result["created"],
+        updated=result["updated"],
+        removed=result["removed"],
+        unchanged=result["unchanged"],
+        kept=result["kept"],
+        checksums=result["checksums"],
+        tool_versions=result["tool_versions"],
+        diff={
+            "before": dict((k, v) for k, v in result["diff"]["before"].items() if v),
+            "after": dict((k, v) for k, v in result["diff"]["after"].items() if v),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
