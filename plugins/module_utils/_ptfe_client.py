@@ -12,8 +12,10 @@ Design, in short:
 * One ``requests.Session`` per client, so connections are kept alive (a TLS handshake per request would
   make the 30 requests/second rate limit unreachable).
 * Bearer authentication, TLS verified by default (``validate_certs``, ``ca_path``), JSON:API in and out.
-* Client-side pacing: requests are spaced so that no more than 90% of the server's rate limit is used.
-  The limit is 30 requests/second unless a response says otherwise in ``X-RateLimit-Limit``.
+* Client-side pacing: at most 95% of the server's rate limit is sent in any rolling one-second window
+  (28 of 30 requests/second unless a response says otherwise in ``X-RateLimit-Limit``). A rolling window
+  never exceeds that count in any second, so it stays under fixed-window, sliding-window and token-bucket
+  limiters alike, while a run of requests starts at full speed instead of paying the gap up front.
 * Retries, bounded by ``max_retries`` (so at most ``max_retries + 1`` attempts), only where repeating the
   request cannot do something twice:
 
@@ -33,6 +35,7 @@ Design, in short:
 
 from __future__ import annotations
 
+import collections
 import json as _json
 import random
 import re
@@ -53,7 +56,8 @@ from ansible.module_utils.basic import env_fallback
 
 JSONAPI_MEDIA_TYPE = "application/vnd.api+json"
 DEFAULT_RATE_LIMIT = 30.0
-PACING_FACTOR = 0.9
+PACING_FACTOR = 0.95
+PACING_WINDOW = 1.0
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"))
 RETRY_STATUSES = frozenset((429, 502, 503))
 MAX_BACKOFF = 30.0
@@ -224,7 +228,7 @@ class PtfeClient(object):
         self.rate_limit = float(rate_limit) if rate_limit else DEFAULT_RATE_LIMIT
         self._explicit_rate_limit = bool(rate_limit)
         self._warn = warn
-        self._last_sent = None
+        self._sent = collections.deque()
         self.request_count = 0
         self.retry_count = 0
         self.session = requests.Session()
@@ -296,16 +300,19 @@ class PtfeClient(object):
             self._warn(text)
 
     def _pace(self):
-        """Sleep so that requests stay under PACING_FACTOR x the server's rate limit."""
+        """Sleep until a request may go: at most PACING_FACTOR x the rate limit in any PACING_WINDOW."""
         limit = self.rate_limit if self.rate_limit and self.rate_limit > 0 else DEFAULT_RATE_LIMIT
-        interval = 1.0 / (limit * PACING_FACTOR)
+        allowed = max(1, int(limit * PACING_FACTOR))
+        sent = self._sent
         now = time.monotonic()
-        if self._last_sent is not None:
-            wait = self._last_sent + interval - now
-            if wait > 0:
-                time.sleep(wait)
-                now = time.monotonic()
-        self._last_sent = now
+        while sent and sent[0] <= now - PACING_WINDOW:
+            sent.popleft()
+        while len(sent) >= allowed:
+            time.sleep(max(0.0, sent[0] + PACING_WINDOW - now))
+            now = time.monotonic()
+            while sent and sent[0] <= now - PACING_WINDOW:
+                sent.popleft()
+        sent.append(now)
 
     def _learn_rate_limit(self, headers):
         if self._explicit_rate_limit:

@@ -22,6 +22,25 @@ import threading
 
 _ROUTES = []
 _ROUTES_LOCK = threading.Lock()
+_CONTROL_HANDLERS = []
+
+
+def control_handler(fn):
+    """Register ``fn(state, method, sub, data)`` for the control API.
+
+    ``sub`` is the path below ``/_emulator`` (``/terraform-versions``), ``data`` the parsed JSON body or None.
+    The handler returns a :class:`Response`, or None when the request is not one of its own.
+    """
+    with _ROUTES_LOCK:
+        if fn not in _CONTROL_HANDLERS:
+            _CONTROL_HANDLERS.append(fn)
+    return fn
+
+
+def control_handlers():
+    """The registered control handlers, in registration order."""
+    with _ROUTES_LOCK:
+        return list(_CONTROL_HANDLERS)
 
 
 class Response:
