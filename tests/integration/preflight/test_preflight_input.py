@@ -1,0 +1,51 @@
+# Copyright: ptfe.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Bad input to the preflight role fails before any check runs, naming the variable.
+
+The checks themselves are tested on a real host in molecule/preflight; these runs stop at validation, so
+they run against localhost.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.conftest import run_playbook
+
+PLAYBOOK = "preflight/playbooks/preflight.yml"
+
+BAD_INPUT = [
+    ("port-0", {"preflight_ports": [{"port": 0, "state": "free"}]}, "preflight_ports: port 0 is outside 1-65535"),
+    ("port-65536", {"preflight_ports": [{"port": 65536, "state": "free"}]}, "preflight_ports: port 65536 is outside 1-65535"),
+    ("port-state", {"preflight_ports": [{"port": 443, "state": "open"}]}, "preflight_ports"),
+    ("port-not-int", {"preflight_ports": [{"port": "https", "state": "free"}]}, "preflight_ports"),
+    ("endpoint-port", {"preflight_endpoints": [{"name": "smtp", "host": "127.0.0.1", "port": 70000}]},
+     "preflight_endpoints: smtp needs a name and either url"),
+    ("endpoint-nothing", {"preflight_endpoints": [{"name": "vcs"}]}, "preflight_endpoints: vcs needs a name and either url"),
+    ("endpoint-both", {"preflight_endpoints": [{"name": "s3", "host": "s3.amazonaws.com", "port": 443,
+                                                "url": "https://s3.amazonaws.com/"}]},
+     "preflight_endpoints: s3 needs a name and either url"),
+    ("endpoint-scheme", {"preflight_endpoints": [{"name": "mirror", "url": "ftp://mirror.example/"}]},
+     "preflight_endpoints: mirror needs a name and either url"),
+    ("endpoint-no-name", {"preflight_endpoints": [{"host": "github.com", "port": 443}]}, "preflight_endpoints"),
+    ("endpoint-timeout", {"preflight_endpoints": [{"name": "smtp", "host": "127.0.0.1", "port": 25, "timeout": -1}]},
+     "preflight_endpoints: smtp needs a name"),
+    ("timeout", {"preflight_connect_timeout": 0}, "preflight_connect_timeout (0) must be 1 second or more"),
+    ("hard-below-soft", {"preflight_nofile_soft_min": 4096, "preflight_nofile_hard_min": 1024},
+     "preflight_nofile_hard_min (1024) must be at least preflight_nofile_soft_min (4096)"),
+    ("disk-relative", {"preflight_disk": [{"path": "var/lib/docker", "min_free_gib": 1}]},
+     "preflight_disk: path 'var/lib/docker' must be absolute, without . or .. parts"),
+    ("disk-dotdot", {"preflight_disk": [{"path": "/var/../etc", "min_free_gib": 1}]},
+     "preflight_disk: path '/var/../etc' must be absolute, without . or .. parts"),
+    ("disk-negative", {"preflight_disk": [{"path": "/", "min_free_gib": -1}]}, "preflight_disk: min_free_gib of '/' must be 0 or more (got -1)"),
+    ("user", {"preflight_nofile_users": ["root; reboot"]}, "preflight_nofile_users: not a user name: root; reboot"),
+]
+
+
+@pytest.mark.parametrize("override,message", [b[1:] for b in BAD_INPUT], ids=[b[0] for b in BAD_INPUT])
+def test_bad_input_fails_before_any_check(override, message):
+    result = run_playbook(PLAYBOOK, override)
+    assert result.rc != 0
+    assert message in " ".join(result.output.split()), result.output
+    assert "Read the listening TCP ports" not in result.output
+    assert "Connect to the TCP endpoints" not in result.output
