@@ -19,9 +19,7 @@ or as its own process: ``python -m tests.emulators.releases --workdir DIR [--aut
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import hashlib
-import ipaddress
 import json
 import re
 import socket
@@ -32,6 +30,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests.emulators.tls import make_ca_and_cert
+
 BLOCK = 64 * 1024
 VERSION_RE = r"\d+\.\d+\.\d+(?:-[0-9A-Za-z][0-9A-Za-z.]*)?"
 ZIP_RE = re.compile(r"^/terraform/(?P<v>" + VERSION_RE + r")/terraform_(?P=v)_(?P<os>[a-z0-9]+)_(?P<arch>[a-z0-9]+)\.zip$")
@@ -41,48 +41,8 @@ EXTRA_ARCHS = (("darwin", "arm64"), ("linux", "arm64"))
 
 def make_tls(workdir: Path, name: str = "releases"):
     """Create a throwaway CA and a server certificate for 127.0.0.1/localhost; return (ca_path, cert, key)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    workdir.mkdir(parents=True, exist_ok=True)
-    now = _dt.datetime.now(_dt.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} test CA")])
-    ca_cert = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - _dt.timedelta(minutes=5))
-        .not_valid_after(now + _dt.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                     crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - _dt.timedelta(minutes=5)).not_valid_after(now + _dt.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_path = workdir / f"{name}-ca.pem"
-    cert_path = workdir / f"{name}-cert.pem"
-    key_path = workdir / f"{name}-key.pem"
-    ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    key_path.chmod(0o600)
-    return ca_path, cert_path, key_path
+    ca_path, cert_path, key_path = make_ca_and_cert(str(workdir), name=name + "-")
+    return Path(ca_path), Path(cert_path), Path(key_path)
 
 
 def blocks(version: str, os_: str, arch: str, size: int):

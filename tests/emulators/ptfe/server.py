@@ -386,7 +386,7 @@ def make_server(config=None, host="127.0.0.1", port=0, tls_dir=None):
     ctx = None
     ca_path = None
     if tls_dir:
-        from .tls import make_ca_and_cert  # pylint: disable=import-outside-toplevel
+        from ..tls import make_ca_and_cert  # pylint: disable=import-outside-toplevel
         ca_path, cert_path, key_path = make_ca_and_cert(tls_dir)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert_path, key_path)

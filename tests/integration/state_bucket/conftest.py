@@ -4,8 +4,6 @@
 """Fixtures for the state_bucket tests: moto's S3/KMS server on 127.0.0.1 over HTTPS with a throwaway CA."""
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import os
 import re
 import subprocess
@@ -15,49 +13,14 @@ from pathlib import Path
 
 import boto3
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from tests.emulators.tls import make_ca_and_cert
 
 REGION = "eu-west-1"
 # moto accepts any credentials; these are canaries that must never be printed.
 ACCESS_KEY = "AKIASTATEBUCKETTEST1"
 SECRET_KEY = "sbSecretCanary-7f3a9c1e5d2b8a6f4e0c"
 SESSION_TOKEN = "sbTokenCanary-1c2d3e4f5a6b7c8d9e0f"
-
-
-def _write_tls(directory: Path) -> tuple[Path, Path, Path]:
-    """A throwaway CA and a server certificate for 127.0.0.1 signed by it."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "state_bucket test CA")])
-    ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                                     key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_path, cert_path, key_path = directory / "ca.pem", directory / "server.pem", directory / "server.key"
-    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return ca_path, cert_path, key_path
 
 
 class Moto:
@@ -74,7 +37,7 @@ class Moto:
 def moto(tmp_path_factory):
     """moto_server on 127.0.0.1, a free port, HTTPS; always stopped."""
     tmp = tmp_path_factory.mktemp("moto")
-    ca, cert, key = _write_tls(tmp)
+    ca, cert, key = (Path(p) for p in make_ca_and_cert(str(tmp)))
     log = (tmp / "moto.log").open("w+")
     exe = Path(sys.executable).with_name("moto_server")
     proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", "0", "-c", str(cert), "-k", str(key)],

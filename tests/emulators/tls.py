@@ -1,4 +1,8 @@
-"""A throwaway certificate authority and a server certificate for 127.0.0.1 / localhost."""
+"""A throwaway certificate authority and a server certificate for 127.0.0.1 / localhost.
+
+Every emulator and test server here (PTFE, the releases mirror, OpenBao, moto) serves HTTPS with one of
+these, so the modules are tested with TLS verification on, as they run in production.
+"""
 from __future__ import annotations
 
 import datetime
@@ -17,12 +21,16 @@ def _write(path, data, mode=0o600):
         fh.write(data)
 
 
-def make_ca_and_cert(directory, hosts=("127.0.0.1", "localhost")):
-    """Write ca.pem, server.pem and server-key.pem into ``directory``; return (ca_path, cert_path, key_path)."""
+def make_ca_and_cert(directory, hosts=("127.0.0.1", "localhost"), name=""):
+    """Write <name>ca.pem, <name>server.pem and <name>server-key.pem into ``directory``.
+
+    ``name`` is a file-name prefix (``"releases-"``) for several servers sharing a directory.
+    Returns (ca_path, cert_path, key_path) as strings.
+    """
     os.makedirs(directory, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ptfe.ops emulator test CA")])
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ptfe.ops %stest CA" % name)])
     ca_cert = (
         x509.CertificateBuilder()
         .subject_name(ca_name).issuer_name(ca_name)
@@ -58,9 +66,9 @@ def make_ca_and_cert(directory, hosts=("127.0.0.1", "localhost")):
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    ca_path = os.path.join(directory, "ca.pem")
-    cert_path = os.path.join(directory, "server.pem")
-    key_path = os.path.join(directory, "server-key.pem")
+    ca_path = os.path.join(directory, name + "ca.pem")
+    cert_path = os.path.join(directory, name + "server.pem")
+    key_path = os.path.join(directory, name + "server-key.pem")
     _write(ca_path, ca_cert.public_bytes(serialization.Encoding.PEM), 0o644)
     _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
     _write(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
