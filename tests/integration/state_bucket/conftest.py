@@ -4,17 +4,9 @@
 """Fixtures for the state_bucket tests: moto's S3/KMS server on 127.0.0.1 over HTTPS with a throwaway CA."""
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-import time
-from pathlib import Path
-
-import boto3
 import pytest
 
-from tests.emulators.tls import make_ca_and_cert
+from tests.emulators.moto import start_moto
 
 REGION = "eu-west-1"
 # moto accepts any credentials; these are canaries that must never be printed.
@@ -24,44 +16,28 @@ SESSION_TOKEN = "sbTokenCanary-1c2d3e4f5a6b7c8d9e0f"
 
 
 class Moto:
-    def __init__(self, url: str, ca: Path):
-        self.url = url
-        self.ca = ca
+    """The moto server with the test's canary credentials."""
+
+    def __init__(self, server):
+        self.server = server
+        self.url = server.url
+        self.ca = server.ca
 
     def client(self, service: str):
-        return boto3.client(service, endpoint_url=self.url, region_name=REGION, verify=str(self.ca),
-                            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+        return self.server.client(service, REGION, ACCESS_KEY, SECRET_KEY)
 
 
 @pytest.fixture(scope="session")
 def moto(tmp_path_factory):
     """moto_server on 127.0.0.1, a free port, HTTPS; always stopped."""
-    tmp = tmp_path_factory.mktemp("moto")
-    ca, cert, key = (Path(p) for p in make_ca_and_cert(str(tmp)))
-    log = (tmp / "moto.log").open("w+")
-    exe = Path(sys.executable).with_name("moto_server")
-    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", "0", "-c", str(cert), "-k", str(key)],
-                            stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
     try:
-        url = None
-        deadline = time.monotonic() + 30
-        while url is None and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.2)
-            log.seek(0)
-            m = re.search(r"Running on (https://127\.0\.0\.1:\d+)", log.read())
-            url = m.group(1) if m else None
-        if url is None:
-            log.seek(0)
-            pytest.fail(f"moto_server did not start: {log.read()[-2000:]}")
-        yield Moto(url, ca)
+        server = start_moto(tmp_path_factory.mktemp("moto"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield Moto(server)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+        server.stop()
 
 
 @pytest.fixture(scope="session")
