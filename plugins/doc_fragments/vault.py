@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: ptfe.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Connection options shared by every module that talks to Vault (or OpenBao)."""
+
+    DOCUMENTATION = r"""
+options:
+  url:
+    description:
+      - Address of the Vault (or OpenBao) server, for example V(https://127.0.0.1:8200).
+      - If not set, the value of the E(VAULT_ADDR) environment variable is used.
+    type: str
+    required: true
+  token:
+    description:
+      - Vault token sent as C(X-Vault-Token).
+      - Needed for authenticated endpoints, for example OpenBao's C(sys/rotate/root/*).
+      - If not set, the value of the E(VAULT_TOKEN) environment variable is used.
+      - Never logged or shown in messages.
+    type: str
+  ca_cert:
+    description:
+      - PEM file of the certificate authority that signed the server's certificate, used instead of the
+        system trust store.
+      - If not set, the value of the E(VAULT_CACERT) environment variable is used.
+    type: path
+  namespace:
+    description:
+      - Vault Enterprise namespace sent as C(X-Vault-Namespace).
+      - If not set, the value of the E(VAULT_NAMESPACE) environment variable is used.
+    type: str
+  validate_certs:
+    description:
+      - Verify the server's TLS certificate.
+      - Only set to V(false) against a throwaway test server.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for the server to connect and to answer, per HTTP request.
+    type: int
+    default: 30
+  max_retries:
+    description:
+      - How many times a safe read (GET) is retried after a connection error, HTTP 502 or 504.
+      - Requests that change state (rekey init, key share submissions, verification, cancel) are never
+        retried; after a lost answer the module reads the state back on its next run instead.
+    type: int
+    default: 3
+requirements:
+  - hvac (Python library, on the host that runs the module, usually the controller)
+"""

@@ -1,0 +1,252 @@
+# -*- coding: utf-8 -*-
+# Copyright: ptfe.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A thin layer over hvac for the Vault system API (seal status, rekey / root-key rotation).
+
+This is a private module_utils file of the ptfe.ops collection (its name starts with an underscore):
+it is for the collection's own modules and may change without notice.
+
+Design, in short:
+
+* hvac builds the session (TLS verification, ``X-Vault-Token``, ``X-Vault-Namespace``,
+  ``X-Vault-Request``); this file sends the requests through hvac's raw adapter so that it sees every
+  status code itself and can send what hvac cannot (the cancel nonce, OpenBao's ``sys/rotate/root/*``).
+* Retries: only safe reads (GET) are retried, on connection errors and on HTTP 502/504. A rekey
+  ``init``, ``update``, ``verify`` submission or a cancel is sent exactly once: if the connection drops
+  the outcome is unknown and the caller must read the state back before doing anything else.
+* Typed errors. Nothing here calls ``fail_json``; modules turn a :class:`VaultError` into one message
+  ``Failed to <action> <resource>: HTTP <status> from <METHOD> <path>: <detail>``. Secrets registered
+  with :meth:`VaultClient.add_secret` are scrubbed from every message.
+"""
+
+from __future__ import annotations
+
+import time
+
+try:
+    import hvac
+    from hvac.adapters import RawAdapter
+    HAS_HVAC = True
+    HVAC_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the modules with missing_required_lib
+    hvac = None
+    RawAdapter = None
+    HAS_HVAC = False
+    HVAC_IMPORT_ERROR = exc
+
+try:
+    import requests
+    HAS_REQUESTS = True
+except ImportError:  # pragma: no cover - hvac depends on requests
+    requests = None
+    HAS_REQUESTS = False
+
+from ansible.module_utils.basic import env_fallback
+
+SAFE_METHODS = frozenset(("GET", "HEAD"))
+RETRY_STATUSES = frozenset((502, 504))
+MAX_BACKOFF = 10.0
+
+#: The two families of unseal-key rotation endpoints.
+API_REKEY = "sys/rekey"
+API_ROTATE = "sys/rotate/root"
+
+
+def vault_argument_spec():
+    """The connection options shared by every vault_* module (see doc fragment ptfe.ops.vault)."""
+    return dict(
+        url=dict(type="str", required=True, fallback=(env_fallback, ["VAULT_ADDR"])),
+        token=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_TOKEN"])),
+        ca_cert=dict(type="path", fallback=(env_fallback, ["VAULT_CACERT"])),
+        namespace=dict(type="str", fallback=(env_fallback, ["VAULT_NAMESPACE"])),
+        validate_certs=dict(type="bool", default=True),
+        timeout=dict(type="int", default=30),
+        max_retries=dict(type="int", default=3),
+    )
+
+
+class VaultError(Exception):
+    """Any failure talking to Vault. ``str()`` is the one-line message a module shows."""
+
+    def __init__(self, message, status=None, method=None, path=None, errors=None):
+        super().__init__(message)
+        self.status = status
+        self.method = method
+        self.path = path
+        self.errors = list(errors or [])
+
+    def matches(self, *fragments):
+        """True when any of Vault's error strings contains one of ``fragments`` (case-insensitive)."""
+        text = " ".join(self.errors).lower()
+        return any(f.lower() in text for f in fragments)
+
+
+class VaultConnectionError(VaultError):
+    """The request may or may not have reached Vault (connection refused, reset, timed out)."""
+
+
+class VaultClient:
+    """Vault system API over hvac. ``params`` are the module's connection options."""
+
+    def __init__(self, url, token=None, ca_cert=None, namespace=None, validate_certs=True, timeout=30,
+                 max_retries=3, sleep=time.sleep):
+        if not HAS_HVAC:
+            raise VaultError("Failed to import hvac: %s" % HVAC_IMPORT_ERROR)
+        verify = ca_cert if (validate_certs and ca_cert) else bool(validate_certs)
+        self.url = url.rstrip("/")
+        self.max_retries = max(0, int(max_retries))
+        self._sleep = sleep
+        self._secrets = set()
+        if token:
+            self.add_secret(token)
+        self.client = hvac.Client(url=self.url, token=token or None, verify=verify, timeout=timeout,
+                                  namespace=namespace or None, adapter=RawAdapter)
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(url=params["url"], token=params.get("token"), ca_cert=params.get("ca_cert"),
+                   namespace=params.get("namespace"), validate_certs=params.get("validate_certs", True),
+                   timeout=params.get("timeout", 30), max_retries=params.get("max_retries", 3))
+
+    def add_secret(self, value):
+        """Register a value that must never appear in an error message."""
+        if value:
+            self._secrets.add(str(value))
+
+    def scrub(self, text):
+        text = str(text)
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "********")
+        return text
+
+    # ---------------------------------------------------------------- transport
+
+    def request(self, method, path, action, body=None, ok=(200, 204)):
+        """Send one request; return ``(status, data)`` where data is the JSON body (unwrapped from
+        ``data`` for logical-router answers) or ``{}``. Raise :class:`VaultError` on other statuses."""
+        method = method.upper()
+        url = "/v1/" + path.lstrip("/")
+        attempts = self.max_retries + 1 if method in SAFE_METHODS else 1
+        delay = 0.5
+        for attempt in range(attempts):
+            try:
+                kwargs = {}
+                if body is not None:
+                    kwargs["json"] = body
+                response = self.client.adapter.request(method, url, raise_exception=False, **kwargs)
+            except Exception as exc:  # requests' ConnectionError, Timeout, SSLError ...
+                if attempt + 1 < attempts and not _is_tls_error(exc):
+                    self._sleep(min(delay, MAX_BACKOFF))
+                    delay *= 2
+                    continue
+                raise VaultConnectionError(
+                    self.scrub("Failed to %s: no answer from %s %s: %s" % (action, method, url, _describe(exc))),
+                    method=method, path=url)
+            status = response.status_code
+            if status in RETRY_STATUSES and attempt + 1 < attempts:
+                self._sleep(min(delay, MAX_BACKOFF))
+                delay *= 2
+                continue
+            data, errors = _parse(response)
+            if status in ok:
+                return status, data
+            detail = "; ".join(errors) if errors else (response.text or "").strip()[:300] or "(empty body)"
+            raise VaultError(
+                self.scrub("Failed to %s: HTTP %s from %s %s: %s" % (action, status, method, url, detail)),
+                status=status, method=method, path=url, errors=[self.scrub(e) for e in errors])
+        raise VaultError("Failed to %s: retries exhausted" % action)  # pragma: no cover
+
+    # ---------------------------------------------------------------- seal
+
+    def seal_status(self):
+        return self.request("GET", "sys/seal-status", "read seal status")[1]
+
+    # ---------------------------------------------------------------- rekey / rotate root
+
+    def detect_rekey_api(self):
+        """Return :data:`API_REKEY` when Vault's unauthenticated ``sys/rekey/*`` answers, otherwise
+        :data:`API_ROTATE` when OpenBao's authenticated ``sys/rotate/root/*`` does. OpenBao (2.4+) answers
+        ``sys/rekey/*`` with 405 "unsupported operation" unless its listener sets
+        ``disable_unauthed_rekey_endpoints = false``."""
+        try:
+            self.request("GET", API_REKEY + "/init", "read rekey progress")
+            return API_REKEY
+        except VaultError as exc:
+            if exc.status not in (404, 405) and not exc.matches("unsupported operation", "unsupported path"):
+                raise
+            first = exc
+        try:
+            self.request("GET", API_ROTATE + "/init", "read root key rotation progress")
+        except VaultError as exc:
+            if exc.status in (404, 405):
+                raise first
+            raise
+        return API_ROTATE
+
+    def rekey_status(self, api):
+        return self.request("GET", api + "/init", "read rekey progress")[1]
+
+    def rekey_verify_status(self, api):
+        """The verification status, or ``None`` when no rekey configuration exists."""
+        try:
+            return self.request("GET", api + "/verify", "read rekey verification progress")[1]
+        except VaultError as exc:
+            if exc.status == 400 and exc.matches("no rekey configuration", "no rotation configuration",
+                                                 "no rekey in progress", "no rotation in progress"):
+                return None
+            raise
+
+    def rekey_init(self, api, shares, threshold, pgp_keys=None, backup=False, require_verification=True):
+        body = {"secret_shares": shares, "secret_threshold": threshold,
+                "require_verification": bool(require_verification)}
+        if pgp_keys:
+            body["pgp_keys"] = list(pgp_keys)
+            body["backup"] = bool(backup)
+        return self.request("POST", api + "/init", "start rekey", body=body)[1]
+
+    def rekey_cancel(self, api, nonce):
+        """Cancel the rekey in progress, sending its nonce (Vault 1.16.21+ requires it; hvac's
+        ``cancel_rekey`` cannot send it)."""
+        return self.request("DELETE", api + "/init", "cancel rekey", body={"nonce": nonce})[1]
+
+    def rekey_update(self, api, key, nonce):
+        """Submit one current unseal key share. Never retried."""
+        self.add_secret(key)
+        return self.request("POST", api + "/update", "submit unseal key share to rekey",
+                            body={"key": key, "nonce": nonce})[1]
+
+    def rekey_verify(self, api, key, nonce):
+        """Submit one NEW unseal key share for verification. Never retried."""
+        self.add_secret(key)
+        return self.request("POST", api + "/verify", "submit new key share to rekey verification",
+                            body={"key": key, "nonce": nonce})[1]
+
+    def rekey_verify_restart(self, api):
+        """Restart verification (new verification nonce, progress 0); the old keys stay valid."""
+        return self.request("DELETE", api + "/verify", "restart rekey verification")[1]
+
+
+def _is_tls_error(exc):
+    return requests is not None and isinstance(exc, requests.exceptions.SSLError)
+
+
+def _describe(exc):
+    name = type(exc).__name__
+    text = str(exc)
+    return "%s: %s" % (name, text) if text else name
+
+
+def _parse(response):
+    """Return ``(data, errors)`` from a Vault response, tolerating empty and non-JSON bodies."""
+    if not response.content:
+        return {}, []
+    try:
+        body = response.json()
+    except ValueError:
+        return {}, []
+    if not isinstance(body, dict):
+        return {}, []
+    errors = [str(e) for e in body.get("errors") or []]
+    data = body.get("data") if isinstance(body.get("data"), dict) else body
+    return data, errors

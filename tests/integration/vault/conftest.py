@@ -1,0 +1,192 @@
+"""Real OpenBao servers (raft storage, TLS with a throwaway CA) and a fault-injecting proxy for the
+vault_rekey tests.
+
+Every server binds 127.0.0.1 on free ports, lives in its own temporary directory and is stopped at the end
+of the test. Nothing here goes through the collection's code: the tests read Vault back with ``requests``.
+"""
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.emulators.openbao import OpenBao, make_tls
+
+HERE = Path(__file__).resolve().parent
+
+
+# ------------------------------------------------------------------------------------------------ TLS
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory):
+    """A throwaway CA and a server certificate for 127.0.0.1 / localhost."""
+    return make_tls(tmp_path_factory.mktemp("vault-tls"))
+
+
+# ------------------------------------------------------------------------------------------------ OpenBao
+
+
+@pytest.fixture
+def openbao_factory(tmp_path, tls):
+    servers = []
+
+    def make(unauthed_rekey=False, shares=1, threshold=1):
+        server = OpenBao(tmp_path / ("bao%d" % len(servers)), tls, unauthed_rekey=unauthed_rekey)
+        servers.append(server)
+        server.start()
+        server.init(shares, threshold)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+# ------------------------------------------------------------------------------------------------ proxy
+
+
+class FaultProxy:
+    """A TLS-terminating HTTP proxy in front of OpenBao that can kill the ansible-playbook run or drop the
+    connection when the Nth request matching (method, path) arrives.
+
+    actions: ``kill-before`` (kill the run, request never forwarded), ``drop-after`` (forward, then close the
+    connection without answering), ``kill-after`` (forward, then kill the run without answering).
+    """
+
+    def __init__(self, upstream, tls):
+        self.upstream = upstream
+        self.tls = tls
+        self.rules = []
+        self.seen = []
+        self.victim = None  # a Popen started in its own session
+        self.fired = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = self.path.split("?")[0]
+                proxy.seen.append((self.command, path))
+                action = proxy._action(self.command, path)
+                if action == "kill-before":
+                    proxy._kill()
+                    self.close_connection = True
+                    return
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                resp = requests.request(self.command, proxy.upstream + self.path, data=body or None,
+                                        headers=headers, verify=proxy.tls["ca"], timeout=30)
+                if action == "drop-after":
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    return
+                if action == "kill-after":
+                    proxy._kill()
+                    self.close_connection = True
+                    return
+                payload = resp.content
+                self.send_response(resp.status_code)
+                for key, value in resp.headers.items():
+                    if key.lower() in ("content-type", "cache-control"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(tls["cert"], tls["key"])
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.url = "https://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def add_rule(self, method, path, nth, action):
+        self.rules.append({"method": method, "path": path, "nth": nth, "action": action, "count": 0})
+
+    def _action(self, method, path):
+        for rule in self.rules:
+            if rule["method"] == method and path == rule["path"]:
+                rule["count"] += 1
+                if rule["count"] == rule["nth"]:
+                    self.fired.append((method, path, rule["action"]))
+                    return rule["action"]
+        return None
+
+    def _kill(self):
+        if self.victim is not None and self.victim.poll() is None:
+            os.killpg(self.victim.pid, signal.SIGKILL)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fault_proxy(tls):
+    proxies = []
+
+    def make(upstream):
+        proxy = FaultProxy(upstream, tls)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.close()
+
+
+def run_killable(playbook, extra_vars, proxy=None, verbosity=0, check=False, timeout=300):
+    """Like run_playbook, but in its own session so that ``proxy`` can SIGKILL the whole run."""
+    from tests.integration.conftest import RECAP_RE, PlaybookResult, collections_path
+
+    cmd = [str(Path(sys.executable).with_name("ansible-playbook")), str(HERE / "playbooks" / playbook),
+           "-i", "localhost,", "-c", "local", "-e", json.dumps(extra_vars)]
+    if check:
+        cmd.append("--check")
+    if verbosity:
+        cmd.append("-" + "v" * verbosity)
+    env = dict(os.environ)
+    env.update({"ANSIBLE_COLLECTIONS_PATH": collections_path(), "ANSIBLE_NOCOLOR": "true",
+                "ANSIBLE_FORCE_COLOR": "false", "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+                "ANSIBLE_LOCALHOST_WARNING": "false", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+                "ANSIBLE_RETRY_FILES_ENABLED": "false"})
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=str(HERE), start_new_session=True)
+    if proxy is not None:
+        proxy.victim = proc
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+    recap = {m.group("host"): {k: int(v) for k, v in m.groupdict().items() if k != "host"}
+             for m in RECAP_RE.finditer(out)}
+    return PlaybookResult(proc.returncode, out, err, recap)
+
+
+@pytest.fixture
+def killable():
+    """The run_killable helper as a fixture."""
+    return run_killable

@@ -1,0 +1,203 @@
+"""Unit tests for the vault client's retry policy and vault_rekey's input validation and file handling."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+import requests
+
+from ansible_collections.ptfe.ops.plugins.module_utils import _vault_client as vc
+from ansible_collections.ptfe.ops.plugins.modules import vault_rekey as vr
+
+
+class FakeResponse:
+    def __init__(self, status, body=None):
+        self.status_code = status
+        self.content = json.dumps(body).encode() if body is not None else b""
+        self.text = self.content.decode()
+        self.headers = {"Content-Type": "application/json"}
+
+    def json(self):
+        return json.loads(self.content)
+
+
+def make_client(responses):
+    client = vc.VaultClient("https://vault.example:8200", token="s.canarytoken", max_retries=3,
+                            sleep=lambda s: None)
+    calls = []
+
+    def request(method, url, raise_exception=True, **kwargs):
+        calls.append((method, url, kwargs.get("json")))
+        item = responses.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    client.client.adapter.request = request
+    return client, calls
+
+
+def test_get_is_retried_on_connection_error_and_502():
+    client, calls = make_client([requests.ConnectionError("reset"), FakeResponse(502, {"errors": ["bad gw"]}),
+                                 FakeResponse(200, {"sealed": False, "t": 1, "n": 1})])
+    assert client.seal_status()["n"] == 1
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("call", ["update", "verify", "init", "cancel"])
+def test_state_changing_requests_are_never_retried(call):
+    client, calls = make_client([requests.ConnectionError("reset"), FakeResponse(200, {})])
+    with pytest.raises(vc.VaultConnectionError):
+        if call == "update":
+            client.rekey_update("sys/rekey", "c2VjcmV0LWtleS1zaGFyZQ==", "nonce-1")
+        elif call == "verify":
+            client.rekey_verify("sys/rekey", "c2VjcmV0LWtleS1zaGFyZQ==", "nonce-1")
+        elif call == "init":
+            client.rekey_init("sys/rekey", 5, 2)
+        else:
+            client.rekey_cancel("sys/rekey", "nonce-1")
+    assert len(calls) == 1
+
+
+def test_update_502_is_not_retried():
+    client, calls = make_client([FakeResponse(502, {"errors": ["bad gateway"]}), FakeResponse(200, {})])
+    with pytest.raises(vc.VaultError) as err:
+        client.rekey_update("sys/rotate/root", "secret-share", "n")
+    assert len(calls) == 1
+    assert "HTTP 502 from POST /v1/sys/rotate/root/update" in str(err.value)
+
+
+def test_cancel_sends_the_nonce():
+    client, calls = make_client([FakeResponse(204)])
+    client.rekey_cancel("sys/rekey", "abc-123")
+    assert calls == [("DELETE", "/v1/sys/rekey/init", {"nonce": "abc-123"})]
+
+
+def test_secrets_are_scrubbed_from_errors():
+    client, calls = make_client([FakeResponse(400, {"errors": ["bad key secret-share-XYZ"]})])
+    with pytest.raises(vc.VaultError) as err:
+        client.rekey_update("sys/rekey", "secret-share-XYZ", "n")
+    assert "secret-share-XYZ" not in str(err.value)
+    assert "Failed to submit unseal key share to rekey: HTTP 400 from POST /v1/sys/rekey/update" in str(err.value)
+
+
+def test_detects_openbao_rotate_root():
+    client, calls = make_client([FakeResponse(405, {"errors": ["unsupported operation"]}),
+                                 FakeResponse(200, {"data": {"started": False}})])
+    assert client.detect_rekey_api() == vc.API_ROTATE
+    client, calls = make_client([FakeResponse(200, {"started": False})])
+    assert client.detect_rekey_api() == vc.API_REKEY
+
+
+def params(**kw):
+    base = dict(key_shares=5, key_threshold=2, pgp_keys=None, backup=False, require_verification=True,
+                verification_keys=None, keys_file="/tmp/vault-keys.json", state_file=None, unseal_keys=["k"])
+    base.update(kw)
+    return base
+
+
+@pytest.mark.parametrize("kw,fragment", [
+    (dict(key_shares=3, key_threshold=4), "must not be greater than key_shares"),
+    (dict(key_shares=256), "between 1 and 255"),
+    (dict(key_shares=0, key_threshold=0), "between 1 and 255"),
+    (dict(key_shares=4, key_threshold=1), "greater than 1 when key_shares is greater than 1"),
+    (dict(pgp_keys=["a", "b"]), "exactly key_shares (5)"),
+    (dict(backup=True), "backup needs pgp_keys"),
+    (dict(require_verification=False), "require_verification=false is only accepted"),
+    (dict(keys_file=None), "keys_file is required"),
+    (dict(keys_file="/nonexistent-dir/keys.json"), "does not exist"),
+    (dict(unseal_keys=["a", "a"]), "same share twice"),
+])
+def test_validation_rejects(kw, fragment):
+    errors = vr.validate(params(**kw))
+    assert any(fragment in e for e in errors), errors
+
+
+def test_validation_accepts_the_ptfe_case():
+    assert vr.validate(params()) == []
+    assert vr.validate(params(key_shares=1, key_threshold=1)) == []
+    assert vr.validate(params(keys_file=None, state_file="/tmp/s", pgp_keys=["a"] * 5, backup=True,
+                              require_verification=False)) == []
+
+
+def test_atomic_write_is_0600_and_replaces(tmp_path):
+    target = tmp_path / "keys.json"
+    target.write_text("old")
+    os.chmod(target, 0o644)
+    vr.atomic_write_json(str(target), {"keys": ["x"]})
+    assert json.loads(target.read_text()) == {"keys": ["x"]}
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["keys.json"]  # no temporary file left
+
+
+class FakeModule:
+    def __init__(self, check_mode=False, **kw):
+        self.params = params(**kw)
+        self.params.update(force=kw.get("force", False), cancel_foreign=kw.get("cancel_foreign", False),
+                           return_keys=False)
+        self.check_mode = check_mode
+        self.warnings = []
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+
+class RecordingClient:
+    """Answers reads from a dict; records every call."""
+
+    url = "https://vault.example:8200"
+
+    def __init__(self, seal, rekey=None):
+        self.seal, self.rekey = seal, rekey or {"started": False, "nonce": ""}
+        self.calls = []
+        self.client = type("C", (), {"token": "t"})()
+
+    def add_secret(self, value):
+        pass
+
+    def seal_status(self):
+        self.calls.append("GET seal-status")
+        return self.seal
+
+    def detect_rekey_api(self):
+        self.calls.append("GET detect")
+        return vc.API_ROTATE
+
+    def rekey_status(self, api):
+        self.calls.append("GET rekey-status")
+        return self.rekey
+
+    def __getattr__(self, name):  # any state-changing call
+        def call(*args, **kwargs):
+            self.calls.append("WRITE " + name)
+            return {}
+        return call
+
+
+def test_sealed_vault_already_at_shape_is_unchanged(tmp_path):
+    module = FakeModule(keys_file=str(tmp_path / "k.json"))
+    client = RecordingClient({"sealed": True, "initialized": True, "type": "shamir", "n": 5, "t": 2})
+    result = vr.Rekey(module, client).run()
+    assert result["changed"] is False and client.calls == ["GET seal-status"]
+
+
+def test_check_mode_only_reads(tmp_path):
+    module = FakeModule(check_mode=True, keys_file=str(tmp_path / "k.json"))
+    client = RecordingClient({"sealed": False, "initialized": True, "type": "shamir", "n": 1, "t": 1})
+    result = vr.Rekey(module, client).run()
+    assert result["changed"] is True and "would start" in result["msg"]
+    assert all(c.startswith("GET") for c in client.calls)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_foreign_rekey_is_refused_without_any_write(tmp_path):
+    module = FakeModule(keys_file=str(tmp_path / "k.json"))
+    client = RecordingClient({"sealed": False, "initialized": True, "type": "shamir", "n": 1, "t": 1},
+                             {"started": True, "nonce": "their-nonce", "n": 5, "t": 2, "progress": 0,
+                              "required": 1})
+    with pytest.raises(vr.RekeyError) as err:
+        vr.Rekey(module, client).run()
+    assert "their-nonce" in str(err.value) and "cancel_foreign=true" in str(err.value)
+    assert all(c.startswith("GET") for c in client.calls)
