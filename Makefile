@@ -87,7 +87,7 @@ build: venv
 	done
 
 demo: venv images
-	@set -a; . $(TMP)/images.env; set +a; hack/demo.sh
+	@set -a; . $(TMP)/images.env; set +a; $(BIN)/python hack/demo.py
 
 benchmark: venv
 	$(BIN)/python tests/benchmarks/tool_versions.py
