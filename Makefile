@@ -55,6 +55,8 @@ host:
 images: host
 	@mkdir -p $(TMP)
 	@set -e; echo "PTFE_TEST_IMAGE=$$(tests/images/build.sh debian12)" > $(TMP)/images.env
+	@# The firewall scenario's target runs a nested Docker engine; its create step finds this one cached.
+	@set -e; echo "PTFE_TEST_DOCKER_IMAGE=$$(tests/images/build.sh debian12-docker)" >> $(TMP)/images.env
 	@cat $(TMP)/images.env
 
 sanity: venv
