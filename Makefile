@@ -84,8 +84,9 @@ build: venv
 	ansible-galaxy collection install --force --offline --no-deps -p $(TMP)/build/install $(TMP)/build/ptfe-ops-*.tar.gz
 	test -f $(TMP)/build/install/ansible_collections/ptfe/ops/MANIFEST.json
 	@set -e; for r in $$(ls roles); do \
-	  ANSIBLE_COLLECTIONS_PATH=$(TMP)/build/install ansible-doc -t role ptfe.ops.$$r | grep -q 'ENTRY POINT: main'; \
-	  echo "installed role ptfe.ops.$$r documents its argument spec"; \
+	  ANSIBLE_COLLECTIONS_PATH=$(TMP)/build/install ansible-doc -t role -j ptfe.ops.$$r | $(BIN)/python -c \
+	    'import json, sys; doc = json.load(sys.stdin)["ptfe.ops.'$$r'"]; n = len(doc["entry_points"]["main"]["options"]); \
+	     assert doc["path"].startswith("$(TMP)/build/install/"), doc["path"]; print("installed role ptfe.ops.'$$r': %d options documented" % n)'; \
 	done
 
 demo: venv images

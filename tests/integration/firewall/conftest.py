@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.containers import ContainerTarget, docker
+
 ROOT = Path(__file__).resolve().parents[3]
 RECIPE = "debian12-docker"
 SUBNET = "192.168.232.0/24"
@@ -22,19 +24,8 @@ GATEWAY = "192.168.232.1"
 TARGET_IP = "192.168.232.2"
 
 
-def _docker(*args, check=True, timeout=120):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout)
-
-
-class Target:
+class Target(ContainerTarget):
     """A running container with sshd, and what the firewall role could touch on it."""
-
-    def __init__(self, name, inventory):
-        self.name = name
-        self.inventory = inventory
-
-    def sh(self, script, check=True):
-        return _docker("exec", self.name, "sh", "-c", script, check=check)
 
     def snapshot(self):
         """Rules in the kernel, ufw's state and every file the role may write (checksums), as one text."""
@@ -56,10 +47,10 @@ def ssh_target(tmp_path_factory):
     keydir = tmp_path_factory.mktemp("fw-ssh")
     key = keydir / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True, timeout=30)
-    _docker("network", "create", "--subnet", SUBNET, "--gateway", GATEWAY, network)
+    docker("network", "create", "--subnet", SUBNET, "--gateway", GATEWAY, network)
     try:
         # NET_ADMIN is all ufw and iptables need inside the container's own network namespace.
-        _docker("run", "-d", "--name", name, "--hostname", name, "--cap-add", "NET_ADMIN", "--network", network,
+        docker("run", "-d", "--name", name, "--hostname", name, "--cap-add", "NET_ADMIN", "--network", network,
                 "--ip", TARGET_IP, image, "sleep", "infinity")
         target = Target(name, "")
         pub = (keydir / "id_ed25519.pub").read_text().strip()
@@ -75,5 +66,5 @@ def ssh_target(tmp_path_factory):
         target.inventory = str(inventory)
         yield target
     finally:
-        _docker("rm", "-f", name, check=False)
-        _docker("network", "rm", network, check=False)
+        docker("rm", "-f", name, check=False)
+        docker("network", "rm", network, check=False)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.containers import ContainerTarget, docker
+
 ROOT = Path(__file__).resolve().parents[3]
 
 # Everything the role may write; reset between tests, and fingerprinted to prove nothing was written.
@@ -33,19 +35,8 @@ def _test_image():
     return image
 
 
-def _docker(*args, check=True, timeout=120):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout)
-
-
-class Target:
+class Target(ContainerTarget):
     """A running container reachable through the community.docker.docker connection."""
-
-    def __init__(self, name, inventory):
-        self.name = name
-        self.inventory = inventory
-
-    def sh(self, script, check=True):
-        return _docker("exec", self.name, "sh", "-c", script, check=check)
 
     def fingerprint(self):
         """Every file (with its checksum and mode) and directory under the paths the role manages."""
@@ -71,13 +62,13 @@ class Target:
 
 @pytest.fixture(scope="module")
 def target_container(tmp_path_factory):
-    if shutil.which("docker") is None or _docker("info", check=False).returncode != 0:
+    if shutil.which("docker") is None or docker("info", check=False).returncode != 0:
         pytest.skip("no Docker engine answers")
     image = _test_image()
     if not image:
         pytest.skip("PTFE_TEST_IMAGE is not set and .tmp/images.env is missing: run `make images`")
     name = "ptfe-ulimits-it-%s" % uuid.uuid4().hex[:8]
-    _docker("run", "-d", "--name", name, image, "sleep", "infinity")
+    docker("run", "-d", "--name", name, image, "sleep", "infinity")
     try:
         inventory = tmp_path_factory.mktemp("ulimits") / "inventory.ini"
         inventory.write_text(
@@ -85,7 +76,7 @@ def target_container(tmp_path_factory):
         )
         yield Target(name, str(inventory))
     finally:
-        _docker("rm", "-f", name, check=False)
+        docker("rm", "-f", name, check=False)
 
 
 @pytest.fixture
