@@ -156,8 +156,8 @@ def summary(ptfe, bao, moto, secrets):
     versions = ptfe.control("GET", "/_emulator/terraform-versions")
     say("            Terraform versions: %s" % ", ".join(sorted(v["version"] for v in versions)))
     token_file = Path(secrets["admin_token_file"])
-    say("            admin token file: %s (mode %o)" % (token_file.relative_to(ROOT),
-                                                      token_file.stat().st_mode & 0o777))
+    say("            admin token file: %s (mode %o)" % (
+        token_file.relative_to(ROOT), token_file.stat().st_mode & 0o777))
     status = bao.seal_status()
     say("Vault       seal config: %d shares, threshold %d; sealed: %s" % (status["n"], status["t"], status["sealed"]))
     keys_file = Path(secrets["keys_file"])

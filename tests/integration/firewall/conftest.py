@@ -51,7 +51,7 @@ def ssh_target(tmp_path_factory):
     try:
         # NET_ADMIN is all ufw and iptables need inside the container's own network namespace.
         docker("run", "-d", "--name", name, "--hostname", name, "--cap-add", "NET_ADMIN", "--network", network,
-                "--ip", TARGET_IP, image, "sleep", "infinity")
+               "--ip", TARGET_IP, image, "sleep", "infinity")
         target = Target(name, "")
         pub = (keydir / "id_ed25519.pub").read_text().strip()
         target.sh("mkdir -p /run/sshd /root/.ssh && chmod 700 /root/.ssh && echo '%s' > /root/.ssh/authorized_keys"
