@@ -68,7 +68,7 @@ lint: venv
 unit: venv
 	pytest -q tests/unit
 
-integration: venv
+integration: venv images
 	pytest -q tests/integration
 
 molecule: venv images
