@@ -18,11 +18,18 @@ export NO_COLOR := 1
 export MOLECULE_NO_LOG := false
 export PTFE_OPS_ROOT := $(CURDIR)
 
-.PHONY: help test demo venv host collection images sanity lint unit integration molecule build benchmark clean
+.PHONY: help test test-fresh demo venv host collection images sanity lint unit integration molecule build benchmark clean
+
+# Parallelism of the Molecule stage (scenarios side by side) and of the integration stage (pytest-xdist
+# workers). Integration tests spend more than half their time waiting on servers and containers, so they
+# get twice the core count.
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+INTEGRATION_JOBS ?= $(shell echo $$(( $(JOBS) * 2 )))
 
 help:
 	@echo "make test   - set up a virtualenv and a Docker engine, then run sanity, lint, unit, integration and molecule"
 	@echo "make demo   - run playbooks/install.yml end to end against local stand-ins and print what it did"
+	@echo "make test-fresh - make test in a fresh clone of HEAD, with an empty HOME and throwaway image tags"
 	@echo "stages: venv host images sanity lint unit integration molecule build benchmark"
 
 test:
@@ -52,11 +59,15 @@ collection:
 host:
 	hack/ensure-host.sh
 
+# Both images build side by side (debootstrap waits mostly on the package mirror and the disk). The firewall
+# scenario's target runs a nested Docker engine; its create step finds debian12-docker cached.
 images: host
 	@mkdir -p $(TMP)
-	@set -e; echo "PTFE_TEST_IMAGE=$$(tests/images/build.sh debian12)" > $(TMP)/images.env
-	@# The firewall scenario's target runs a nested Docker engine; its create step finds this one cached.
-	@set -e; echo "PTFE_TEST_DOCKER_IMAGE=$$(tests/images/build.sh debian12-docker)" >> $(TMP)/images.env
+	@rm -f $(TMP)/images.env
+	@hack/parallel 2 image:debian12='tests/images/build.sh debian12 > $(TMP)/image-debian12.ref' \
+	  image:debian12-docker='tests/images/build.sh debian12-docker > $(TMP)/image-debian12-docker.ref'
+	@set -e; { echo "PTFE_TEST_IMAGE=$$(tail -1 $(TMP)/image-debian12.ref)"; \
+	  echo "PTFE_TEST_DOCKER_IMAGE=$$(tail -1 $(TMP)/image-debian12-docker.ref)"; } > $(TMP)/images.env
 	@cat $(TMP)/images.env
 
 sanity: venv
@@ -68,14 +79,19 @@ lint: venv
 unit: venv
 	pytest -q tests/unit
 
+# Tests share nothing (each starts its own servers on free ports and names its containers uniquely), so they
+# go to parallel workers one by one, but for the files whose tests share one target, which go whole; tests marked
+# slow are handed out first (both in tests/integration/conftest.py).
 integration: venv images
-	pytest -q tests/integration
+	pytest -q -n $(INTEGRATION_JOBS) tests/integration
 
+# Scenarios share nothing either (own platform names, own networks); each one's output is kept in a log and
+# printed whole when it ends, so the logs do not interleave.
 molecule: venv images
-	@set -e; set -a; . $(TMP)/images.env; set +a; \
-	for s in $(SCENARIOS); do \
-	  hack/stage molecule:$$s molecule test -s $$s; \
-	done
+	@set -a; . $(TMP)/images.env; set +a; hack/parallel $(JOBS) $(foreach s,$(SCENARIOS),molecule:$(s)='molecule test -s $(s)')
+
+test-fresh:
+	hack/test-fresh.sh
 
 # The collection builds, and the tarball installs.
 build: venv

@@ -30,8 +30,10 @@ from tests.emulators.openbao import start_openbao  # noqa: E402
 from tests.emulators.ptfe.process import start_emulator  # noqa: E402
 from tests.emulators.releases import ReleasesMirror  # noqa: E402
 
-WORK = ROOT / ".tmp" / "demo"
-HOST = "ptfe-demo-host"
+# PTFE_DEMO_NAME lets a test run the demo beside a `make demo` without sharing its directory or container.
+DEMO_NAME = os.environ.get("PTFE_DEMO_NAME", "demo")
+WORK = ROOT / ".tmp" / DEMO_NAME
+HOST = "ptfe-%s-host" % DEMO_NAME
 REGION = "eu-west-1"
 VERSIONS = ("1.9.8", "1.10.5", "1.11.2")
 RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)

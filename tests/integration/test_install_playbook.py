@@ -11,17 +11,27 @@ secrets involved appears in a playbook log.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import uuid
+
+import pytest
 
 from tests.integration.conftest import ROOT
 
 
+@pytest.mark.slow
 def test_install_playbook_end_to_end():
     image = subprocess.run([str(ROOT / "tests" / "images" / "build.sh"), "debian12"], capture_output=True,
                            text=True, check=True, timeout=900).stdout.strip().splitlines()[-1]
-    proc = subprocess.run([sys.executable, str(ROOT / "hack" / "demo.py")], capture_output=True, text=True,
-                          env=dict(os.environ, PTFE_TEST_IMAGE=image), timeout=1200, check=False)
+    name = "demo-it-%s" % uuid.uuid4().hex[:8]
+    try:
+        proc = subprocess.run([sys.executable, str(ROOT / "hack" / "demo.py")], capture_output=True, text=True,
+                              env=dict(os.environ, PTFE_TEST_IMAGE=image, PTFE_DEMO_NAME=name), timeout=1200,
+                              check=False)
+    finally:
+        shutil.rmtree(ROOT / ".tmp" / name, ignore_errors=True)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-8000:]
     assert "read back: 0 PTFE users, 0 buckets, Vault 1/1, unseal key present, nofile.conf absent" in output

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+# One target on a fixed subnet serves the whole file: its tests run on one pytest-xdist worker, in order
+# (ONE_WORKER_FILES in tests/integration/conftest.py).
+pytestmark = pytest.mark.slow
+
 # The target's network (see conftest.py): the SSH session comes from the gateway address.
 SUBNET = "192.168.232.0/24"
 GATEWAY = "192.168.232.1"
