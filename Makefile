@@ -18,7 +18,8 @@ export NO_COLOR := 1
 export MOLECULE_NO_LOG := false
 export PTFE_OPS_ROOT := $(CURDIR)
 
-.PHONY: help test test-fresh demo venv host collection images sanity lint unit integration molecule build benchmark clean
+.PHONY: help test test-fresh demo venv host collection images sanity lint unit integration integration-only molecule \
+        molecule-only build benchmark clean
 
 # Parallelism of the Molecule stage (scenarios side by side) and of the integration stage (pytest-xdist
 # workers). Integration tests spend more than half their time waiting on servers and containers, so they
@@ -32,15 +33,10 @@ help:
 	@echo "make test-fresh - make test in a fresh clone of HEAD, with an empty HOME and throwaway image tags"
 	@echo "stages: venv host images sanity lint unit integration molecule build benchmark"
 
+# venv and host first; then the image builds (waiting on the mirror and the disk) beside build, sanity, lint
+# and unit (computing); then integration beside Molecule. hack/test.sh prints every stage's time.
 test:
-	@rm -f $(TMP)/timings.txt
-	@failed=0; passed=0; \
-	for s in venv host images build sanity lint unit integration molecule; do \
-	  if hack/stage $$s $(MAKE) --no-print-directory $$s; then passed=$$((passed+1)); else failed=$$((failed+1)); break; fi; \
-	done; \
-	echo; echo "stage timings:"; cat $(TMP)/timings.txt; \
-	echo "stages: $$passed passed, $$failed failed"; \
-	test $$failed -eq 0
+	@hack/test.sh
 
 $(STAMP): requirements-test.txt requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -83,11 +79,19 @@ unit: venv
 # go to parallel workers one by one, but for the files whose tests share one target, which go whole; tests marked
 # slow are handed out first (both in tests/integration/conftest.py).
 integration: venv images
+	@$(MAKE) --no-print-directory integration-only
+
+integration-only:
 	pytest -q -n $(INTEGRATION_JOBS) tests/integration
 
 # Scenarios share nothing either (own platform names, own networks); each one's output is kept in a log and
 # printed whole when it ends, so the logs do not interleave.
 molecule: venv images
+	@$(MAKE) --no-print-directory molecule-only
+
+# The -only targets use the images `make images` last built, without building again: `make test` runs them
+# side by side after its images stage.
+molecule-only:
 	@set -a; . $(TMP)/images.env; set +a; hack/parallel $(JOBS) $(foreach s,$(SCENARIOS),molecule:$(s)='molecule test -s $(s)')
 
 test-fresh:

@@ -20,11 +20,8 @@ IMAGES = ROOT / "tests" / "images"
 
 
 def built_image():
-    env = {}
-    for line in (ROOT / ".tmp" / "images.env").read_text().splitlines():
-        key, _, value = line.partition("=")
-        env[key] = value.strip()
-    return os.environ.get("PTFE_TEST_IMAGE") or env["PTFE_TEST_IMAGE"]
+    env = dict(line.split("=", 1) for line in (ROOT / ".tmp" / "images.env").read_text().splitlines() if "=" in line)
+    return os.environ.get("PTFE_TEST_IMAGE") or env["PTFE_TEST_IMAGE"].strip()
 
 
 def tag_of(recipe_dir, **env):
