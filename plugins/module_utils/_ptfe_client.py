@@ -501,11 +501,15 @@ class PtfeClient(object):
                 return
             links = body.get("links") or {}
             pagination = (body.get("meta") or {}).get("pagination") or {}
-            if links.get("next"):
-                next_url = urljoin(self.address + "/", links["next"])
-            elif pagination.get("next-page"):
+            if pagination.get("next-page"):
                 next_url = None
                 page = int(pagination["next-page"])
+            elif links.get("next"):
+                # TFE builds absolute links from its own host name (default port dropped), which need not be
+                # the address we were given: an IP, a load balancer alias, an explicit :443. Only the path and
+                # query are taken from the link and asked of our own address, so the token stays on it.
+                parts = urlsplit(urljoin(self.address + "/", links["next"]))
+                next_url = "%s://%s%s%s" % (self._origin + (parts.path, "?" + parts.query if parts.query else ""))
             else:
                 return
         raise PtfeError("stopped paging %s after %d pages" % (self._display_path(self._url(path)), max_pages))

@@ -238,7 +238,7 @@ class Handler(BaseHTTPRequestHandler):
         started = time.time()
         query_list = parse_qsl(parts.query, keep_blank_values=True)
         req = Request(method, path, dict(query_list), query_list, body, self.headers, self.client_address[0],
-                      state, srv.url)
+                      state, (config.get("public_url") or srv.url).rstrip("/"))
         req.note = None
         entry = {"time": started, "method": method, "path": redact_path(self.path), "status": None,
                  "client_ip": req.client_ip, "user": req.user.username if req.user else None,

@@ -55,6 +55,9 @@ DEFAULT_CONFIG = {
     "rate_limit_enabled": True,
     "rate_limit": 30,
     "rate_limit_window": 1.0,
+    # The origin the server builds absolute links from, as TFE does from its host name (TFE_HOSTNAME, default
+    # port dropped); None: the address it listens on.
+    "public_url": None,
     # faults: list of dicts, see server.Faults
     "faults": [],
     "delay": 0.0,

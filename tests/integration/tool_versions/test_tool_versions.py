@@ -243,3 +243,29 @@ def test_token_not_shown_at_vvvv(rig):
     assert out["failed"]
     assert_no_secret(res, USER_TOKEN, ADMIN_TOKEN, paths=[rig.tmp_path / "result-single.yml.json"])
     assert "site admin" in out["msg"]
+
+
+def test_bulk_pages_through_links_built_from_another_host_name(rig):
+    """A real TFE builds absolute pagination links from its own host name (default port dropped), which need not
+    be the address the play uses (an IP, a load balancer alias, an explicit :443). 250 registered versions take
+    three pages; every page must be read from the play's own address."""
+    rig.emulator.control("PATCH", "config", {"public_url": "https://tfe.example.com"})
+    try:
+        rig.seed(*[{"version": "0.%d.0" % i, "url": "https://example.invalid/%d.zip" % i, "sha": "e" * 64}
+                   for i in range(250)])
+        versions = [rig.version_entry("1.5.7"), rig.version_entry("1.6.0")]
+        rig.emulator.requests_log(clear=True)
+        res, out = rig.run("bulk.yml", {"tv_versions": versions})
+        assert res.rc == 0, res.output
+        assert out["changed"] is True, out
+        server = rig.server_versions()
+        assert len(server) == 252 and {"1.5.7", "1.6.0"} <= set(server)
+        listing = [r for r in rig.api_requests() if r["method"] == "GET"
+                   and r["path"].startswith("/api/v2/admin/terraform-versions")]
+        assert len(listing) == 3, listing
+        assert [r["method"] for r in rig.writes()] == ["POST", "POST"]
+        # The second run sees all 252 across the same three pages and changes nothing.
+        res, out = rig.run("bulk.yml", {"tv_versions": versions})
+        assert res.rc == 0 and res.changed == 0, res.output
+    finally:
+        rig.emulator.control("PATCH", "config", {"public_url": None})

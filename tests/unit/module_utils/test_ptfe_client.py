@@ -182,6 +182,37 @@ def test_pagination_follows_every_page(emu, admin_token):
                for e in emu.log if e["path"].startswith("/api/v2/organizations"))
 
 
+@pytest.mark.parametrize("public_url", ["https://tfe.example.com", "https://TFE.example.com:443"])
+def test_pagination_when_the_server_names_itself_differently(emu, admin_token, public_url):
+    """TFE builds its links from its own host name; the address we use (here an IP and a port) differs."""
+    emu.state.apply_config({"public_url": public_url})
+    owner = emu.state.user_for_token(admin_token)
+    for i in range(250):
+        emu.state.add_organization("org-%03d" % i, "o@example.com", owner=owner)
+    client = make(emu, admin_token)
+    first = client.get("/api/v2/organizations")
+    assert first["links"]["next"].startswith(public_url + "/api/v2/organizations?")
+    names = [item["id"] for item in client.paginate("/api/v2/organizations")]
+    assert names == ["org-%03d" % i for i in range(250)]
+
+
+def test_pagination_by_links_stays_on_our_address(monkeypatch):
+    """With only links.next (no meta), the link's path and query are asked of our own address: the token never
+    goes to the host the link names."""
+    first = {"data": [1, 2], "links": {"next": "https://elsewhere.example.com/api/v2/things?page%5Bnumber%5D=2"}}
+    second = {"data": [3], "links": {"next": None}}
+    client = PtfeClient("https://ptfe.invalid:8443")
+    seen = []
+
+    def fake_get(path, params=None, **_kw):
+        seen.append(path)
+        return first if params else second
+
+    monkeypatch.setattr(client, "get", fake_get)
+    assert list(client.paginate("/api/v2/things")) == [1, 2, 3]
+    assert seen[1] == "https://ptfe.invalid:8443/api/v2/things?page%5Bnumber%5D=2"
+
+
 def test_pagination_by_meta_when_links_are_missing(monkeypatch):
     pages = {1: {"data": [1, 2], "meta": {"pagination": {"next-page": 2}}},
              2: {"data": [3], "meta": {"pagination": {"next-page": None}}}}
