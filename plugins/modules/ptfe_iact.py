@@ -23,7 +23,9 @@ description:
     C(tfectl admin token)), strips the trailing carriage return and retries while the command prints nothing
     (it does that while the application is still starting).
   - With O(preset_iact) (an installation started with a preset token, C(TFE_IACT_TOKEN)) nothing is
-    retrieved; the module waits for the health check (O(method=api)) and returns the preset token.
+    retrieved; the module checks the token's form and waits for the health check (O(method=api)). It does not
+    return the preset, because Ansible masks any returned value equal to a C(no_log) option; pass the preset
+    itself to M(ptfe.ops.ptfe_initial_admin).
   - The module only reads, so it also runs in check mode.
   - The IACT is a secret. Use C(no_log=true) on the task that runs this module and on every task that
     uses RV(iact).
@@ -52,8 +54,9 @@ options:
     type: str
   preset_iact:
     description:
-      - An IACT that was set when the installation was configured (C(TFE_IACT_TOKEN)). It is returned as it is,
-        without calling the installation (except the health check with O(method=api)).
+      - An IACT that was set when the installation was configured (C(TFE_IACT_TOKEN)). Its form is checked and
+        the installation is not called (except the health check with O(method=api)). RV(iact) is not returned;
+        give the preset to M(ptfe.ops.ptfe_initial_admin) directly.
     type: str
   health_timeout:
     description:
@@ -134,7 +137,7 @@ RETURN = r"""
 iact:
   description:
     - The Initial Admin Creation Token. Secret; consume it only in tasks with C(no_log=true).
-  returned: success
+  returned: success, unless O(preset_iact) is set
   type: str
   sample: 5f4dcc3b5aa765d61d8327deb882cf99
 method:
@@ -341,7 +344,8 @@ def main():
             preset = params["preset_iact"].strip()
             if not looks_like_token(preset):
                 raise IactError("Invalid preset_iact: it must be one word of token characters.")
-            result.update(iact=preset, method="preset", attempts=0)
+            # Not returned: Ansible would mask it (it equals a no_log option) and hand on the mask.
+            result.update(method="preset", attempts=0)
         elif params["method"] == "api":
             result.update(iact=retrieve_api(client), attempts=1)
         else:

@@ -71,6 +71,16 @@ options:
     description:
       - Notification e-mail of O(organization). Defaults to O(email).
     type: str
+  assume_initialized:
+    description:
+      - What a refused IACT (HTTP 404 from C(POST /admin/initial-admin-user)) means when no working site-admin
+        token is known (O(token), O(token_file)).
+      - With V(false) (the default) the module fails. The installation refuses a wrong IACT exactly as it
+        refuses any IACT once its first user exists, so the refusal alone is no evidence that the admin exists.
+      - V(true) is the operator's word that the installation already has its admin (for example, a re-run from
+        a controller that no longer holds O(token_file)). The module then reports C(changed=false) and says so.
+    type: bool
+    default: false
 attributes:
   check_mode:
     description: Can run in check mode and predict the change without writing anything.
@@ -86,8 +96,9 @@ attributes:
     description: Running the task twice with the same options changes nothing the second time.
     support: full
     details:
-      - Once the admin exists, later runs report C(changed=false). The module recognises this from a working
-        O(token) or O(token_file), or from the installation refusing the IACT.
+      - Once the admin exists, later runs report C(changed=false). The module recognises this from a
+        O(token) or O(token_file) that works as a site admin's, or, with O(assume_initialized=true), from the
+        installation refusing the IACT.
   action_group:
     description: Use C(group/ptfe.ops.ptfe) in C(module_defaults) to set the connection options once.
     support: full
@@ -96,8 +107,9 @@ attributes:
 notes:
   - The returned RV(token) is a secret. Run this module with C(no_log=true) and keep the token in
     O(token_file) or a vault.
-  - If the installation refuses the IACT (HTTP 404) and no working token is known, the module cannot tell an
-    installation that already has its admin from a wrong IACT. It reports C(changed=false) and says so.
+  - If the installation refuses the IACT (HTTP 404) and no working site-admin token is known, the module cannot
+    tell an installation that already has its admin from a wrong IACT. It fails, naming the IACT as the likely
+    cause, unless O(assume_initialized=true).
 seealso:
   - module: ptfe.ops.ptfe_iact
   - name: Initial admin user API
@@ -351,11 +363,16 @@ def run(module):
     source = None
     for source_name, candidate in candidates:
         user = probe_token(client, candidate)
-        if user is not None:
+        if user is not None and user.get("is-site-admin") is True:
             token, source = candidate, source_name
             break
-        module.warn("The admin token from %s is not accepted by the installation (HTTP 401); it is ignored."
-                    % source_name)
+        if user is not None:
+            module.warn("The token from %s belongs to %s, who is not a site admin; it is no evidence of the "
+                        "initial admin and is ignored." % (source_name, user.get("username")))
+        else:
+            module.warn("The admin token from %s is not accepted by the installation (HTTP 401); it is ignored."
+                        % source_name)
+        user = None
 
     before = {"admin": "present" if token else "unknown", "organization": None}
     messages = []
@@ -372,16 +389,24 @@ def run(module):
         messages.append("Would create the initial admin %s (check mode)." % params["username"])
     else:
         new_token, refused = create_admin(client, params)
+        known = " (token_file %s has none)" % token_file if token_file else ""
+        if refused and not params["assume_initialized"]:
+            raise AdminError(
+                "Failed to create the initial admin user %s: HTTP 404 from POST %s: the installation refused the "
+                "IACT. Most likely the IACT is wrong (a preset TFE_IACT_TOKEN that differs, or one from another "
+                "installation); an installation that already has its first user refuses any IACT the same way. "
+                "No working site-admin token is known to this run%s, so nothing proves the admin exists. Check "
+                "the IACT, or give the admin's token (token, token_file), or set assume_initialized if this "
+                "installation is known to have its admin." % (params["username"], CREATE_PATH, known))
         if refused:
             result["initialized"] = True
             messages.append(
-                "The installation refused the IACT (HTTP 404 from POST %s). It does that once its first user "
-                "exists, so it most likely already has its admin; nothing was created. No working admin token is "
-                "known to this run%s. (A wrong IACT is refused the same way.)"
-                % (CREATE_PATH, " (token_file %s has none)" % token_file if token_file else ""))
+                "The installation refused the IACT (HTTP 404 from POST %s) and assume_initialized is set: taken "
+                "as an installation that already has its admin; nothing was created. No working admin token is "
+                "known to this run%s." % (CREATE_PATH, known))
             if token_file:
-                module.warn("The installation already has users but token_file %s holds no working token." %
-                            token_file)
+                module.warn("The installation is assumed to have its admin but token_file %s holds no working "
+                            "token." % token_file)
         else:
             token = new_token
             result.update(changed=True, created=True, initialized=True)
@@ -445,6 +470,7 @@ def main():
         token_file=dict(type="path", no_log=False),
         organization=dict(type="str"),
         organization_email=dict(type="str"),
+        assume_initialized=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_REQUESTS:

@@ -6,6 +6,7 @@ import secrets
 import stat
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.integration.conftest import assert_no_secret, run_playbook
@@ -197,15 +198,76 @@ def test_secret_canary_at_vvvv(ptfe, secrets_dir, tmp_path):
     assert all(iact not in e["path"] for e in emu.requests_log())
 
 
-def test_installation_with_users_and_no_token_is_ok_unchanged(ptfe, secrets_dir):
+def test_refused_iact_without_a_token_fails_naming_the_iact(ptfe, secrets_dir):
+    """A refusal alone proves nothing: a wrong IACT is refused exactly like any IACT once users exist."""
     emu = ptfe(users=[{"username": "someone", "site_admin": True}])
     token_file = secrets_dir / "admin.token"
     result = run_playbook(ROLE, role_vars(emu, token_file))
-    assert result.rc == 0, result.output
+    assert result.rc != 0
+    assert_one_failure(result, "the installation refused the IACT")
+    assert "Most likely the IACT is wrong" in result.stdout and "assume_initialized" in result.stdout
     assert result.changed == 0
-    assert "refused the IACT" in result.stdout
     assert [u["username"] for u in emu.state()["users"]] == ["someone"]
     assert not token_file.exists()
+
+
+def test_refused_iact_with_the_operators_word_is_ok_unchanged(ptfe, secrets_dir):
+    emu = ptfe(users=[{"username": "someone", "site_admin": True}])
+    token_file = secrets_dir / "admin.token"
+    result = run_playbook(ROLE, role_vars(emu, token_file, initial_admin_assume_initialized=True))
+    assert result.rc == 0, result.output
+    assert result.changed == 0
+    assert "assume_initialized is set" in result.stdout
+    assert [u["username"] for u in emu.state()["users"]] == ["someone"]
+    assert not token_file.exists()
+
+
+def test_token_of_a_user_who_is_not_site_admin_is_no_evidence(ptfe, secrets_dir):
+    token = "plainuser000001.atlasv1." + secrets.token_hex(20)
+    emu = ptfe(users=[{"username": "plain", "site_admin": False, "token": token}])
+    token_file = secrets_dir / "admin.token"
+    token_file.write_text(token + "\n")
+    os.chmod(token_file, 0o600)
+    result = run_playbook(ROLE, role_vars(emu, token_file))
+    assert result.rc != 0
+    assert "is not a site admin" in result.output
+    assert_one_failure(result, "the installation refused the IACT")
+    assert [u["username"] for u in emu.state()["users"]] == ["plain"]
+
+
+@pytest.mark.parametrize("ending", ["", "\n"], ids=["as-is", "trailing-newline"])
+def test_preset_iact_creates_the_admin_then_changes_nothing(ptfe, secrets_dir, ending):
+    """TFE_IACT_TOKEN: the preset reaches the installation unmasked (a module's returned value equal to a no_log
+    option comes back as a mask), nothing is retrieved, a re-run is quiet."""
+    preset = "presetiact" + secrets.token_hex(12)
+    emu = ptfe(iact_token=preset)
+    token_file = secrets_dir / "admin.token"
+    extra = role_vars(emu, token_file, initial_admin_preset_iact=preset + ending)
+    first = run_playbook(ROLE, extra)
+    assert first.rc == 0, first.output
+    assert first.changed >= 1
+    assert [(u["username"], u["site_admin"]) for u in emu.state()["users"]] == [("admin", True)]
+    assert gets(emu, "/admin/retrieve-iact") == []
+    assert len(posts(emu, "/admin/initial-admin-user")) == 1
+    token = token_file.read_text().strip()
+    assert account(emu, token).json()["data"]["attributes"]["is-site-admin"] is True
+    second = run_playbook(ROLE, extra)
+    assert second.rc == 0 and second.changed == 0, second.output
+    assert len(posts(emu, "/admin/initial-admin-user")) == 1
+    for result in (first, second):
+        assert_no_secret(result, preset, token, ADMIN_PASSWORD)
+
+
+def test_wrong_preset_iact_fails_and_creates_nothing(ptfe, secrets_dir):
+    emu = ptfe(iact_token="presetiact" + secrets.token_hex(12))
+    token_file = secrets_dir / "admin.token"
+    wrong = "presetiact" + secrets.token_hex(12)
+    result = run_playbook(ROLE, role_vars(emu, token_file, initial_admin_preset_iact=wrong))
+    assert result.rc != 0
+    assert_one_failure(result, "the installation refused the IACT")
+    assert emu.state()["users"] == []
+    assert not token_file.exists()
+    assert_no_secret(result, wrong)
 
 
 def test_stale_token_file_is_replaced_on_a_fresh_installation(ptfe, secrets_dir):
