@@ -15,13 +15,16 @@ options:
     description:
       - Address of the Vault (or OpenBao) server, for example V(https://127.0.0.1:8200).
       - If not set, the value of the E(VAULT_ADDR) environment variable is used.
+      - Redirects are not followed (they would carry the token and any key share to another address); point it
+        at the node that answers itself, such as the active node.
     type: str
     required: true
   token:
     description:
       - Vault token sent as C(X-Vault-Token).
       - Needed for authenticated endpoints, for example OpenBao's C(sys/rotate/root/*).
-      - If not set, the value of the E(VAULT_TOKEN) environment variable is used.
+      - If not set, the value of the E(VAULT_TOKEN) environment variable is used. With neither, no token is
+        sent; C(~/.vault-token) of the user running the module is never read.
       - Never logged or shown in messages.
     type: str
   ca_cert:

@@ -23,6 +23,7 @@ Design, in short:
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 try:
     import hvac
@@ -100,8 +101,11 @@ class VaultClient:
         self._secrets = set()
         if token:
             self.add_secret(token)
-        self.client = hvac.Client(url=self.url, token=token or None, verify=verify, timeout=timeout,
-                                  namespace=namespace or None, adapter=RawAdapter)
+        # token "" rather than None: given None, hvac reads VAULT_TOKEN and then ~/.vault-token of whoever runs
+        # the module (root's, on a host) and sends that. Redirects are not followed: requests would resend the
+        # X-Vault-Token header and the body (a key share) to wherever the Location points.
+        self.client = hvac.Client(url=self.url, token=token or "", verify=verify, timeout=timeout,
+                                  namespace=namespace or None, adapter=RawAdapter, allow_redirects=False)
 
     @classmethod
     def from_params(cls, params):
@@ -148,6 +152,14 @@ class VaultClient:
                 self._sleep(min(delay, MAX_BACKOFF))
                 delay *= 2
                 continue
+            if 300 <= status < 400:
+                target = urlsplit(response.headers.get("Location") or "")
+                where = "%s://%s" % (target.scheme, target.netloc) if target.netloc else (target.path or "nowhere")
+                raise VaultError(
+                    self.scrub("Failed to %s: HTTP %s from %s %s: a redirect to %s, not followed: it would carry the "
+                               "token and any key share there. Set url to the node that answers itself (the active "
+                               "node)." % (action, status, method, url, where)),
+                    status=status, method=method, path=url)
             data, errors = _parse(response)
             if status in ok:
                 return status, data
