@@ -33,8 +33,8 @@ help:
 	@echo "make test-fresh - make test in a fresh clone of HEAD, with an empty HOME and throwaway image tags"
 	@echo "stages: venv host images sanity lint unit integration molecule build benchmark"
 
-# venv and host first; then the image builds (waiting on the mirror and the disk) beside build, sanity, lint
-# and unit (computing); then integration beside Molecule. hack/test.sh prints every stage's time.
+# venv and host first; then the image builds (waiting on the mirror and the disk) beside sanity and beside
+# build, lint and unit; then integration beside Molecule. hack/test.sh prints every stage's time.
 test:
 	@hack/test.sh
 
