@@ -74,3 +74,5 @@ def test_pgp_backup_then_verification_with_decrypted_shares(openbao_factory, kil
         assert third.rc == 0 and third.host()["changed"] == 0, third.stdout
     finally:
         os.environ.pop("VAULT_TOKEN", None)
+        # gpg started an agent for this GNUPGHOME; it would outlive the test.
+        subprocess.run(["gpgconf", "--kill", "all"], env=env, check=False, capture_output=True, timeout=30)
