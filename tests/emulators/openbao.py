@@ -118,8 +118,23 @@ class OpenBao:
         for key in keys:
             status = self.api("POST", "sys/unseal", {"key": key}, token=False)
             if not status["sealed"]:
+                self.wait_active()
                 break
         return status
+
+    def wait_active(self, timeout=60):
+        """Wait until the node is the active one. seal-status says unsealed as soon as the last share is in,
+        while raft still elects and mounts: a sys/seal in that window answers 500 ("token store is unavailable"),
+        seen on a busy machine."""
+        deadline = time.monotonic() + timeout
+        while True:
+            resp = requests.get(self.url + "/v1/sys/health", verify=self.tls["ca"], timeout=10)
+            if resp.status_code == 200:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError("OpenBao did not become active within %d s: sys/health %s %s"
+                                     % (timeout, resp.status_code, resp.text))
+            time.sleep(0.1)
 
     def rekey_api(self):
         return "sys/rekey" if self.unauthed_rekey else "sys/rotate/root"
