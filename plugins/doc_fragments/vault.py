@@ -44,6 +44,14 @@ options:
       - Only set to V(false) against a throwaway test server.
     type: bool
     default: true
+  allow_insecure_http:
+    description:
+      - Accept an O(url) with C(http://). Without it such a URL is refused before anything is sent, because the
+        token and every key share would travel in clear text.
+      - Only for a Vault reached over a path nobody else can read, such as the host's own loopback with the module
+        running on the host.
+    type: bool
+    default: false
   timeout:
     description:
       - Seconds to wait for the server to connect and to answer, per HTTP request.

@@ -62,6 +62,7 @@ def vault_argument_spec():
         ca_cert=dict(type="path", fallback=(env_fallback, ["VAULT_CACERT"])),
         namespace=dict(type="str", fallback=(env_fallback, ["VAULT_NAMESPACE"])),
         validate_certs=dict(type="bool", default=True),
+        allow_insecure_http=dict(type="bool", default=False),
         timeout=dict(type="int", default=30),
         max_retries=dict(type="int", default=3),
     )
@@ -91,9 +92,10 @@ class VaultClient:
     """Vault system API over hvac. ``params`` are the module's connection options."""
 
     def __init__(self, url, token=None, ca_cert=None, namespace=None, validate_certs=True, timeout=30,
-                 max_retries=3, sleep=time.sleep):
+                 max_retries=3, sleep=time.sleep, allow_insecure_http=False):
         if not HAS_HVAC:
             raise VaultError("Failed to import hvac: %s" % HVAC_IMPORT_ERROR)
+        check_url(url, allow_insecure_http)
         verify = ca_cert if (validate_certs and ca_cert) else bool(validate_certs)
         self.url = url.rstrip("/")
         self.max_retries = max(0, int(max_retries))
@@ -111,7 +113,8 @@ class VaultClient:
     def from_params(cls, params):
         return cls(url=params["url"], token=params.get("token"), ca_cert=params.get("ca_cert"),
                    namespace=params.get("namespace"), validate_certs=params.get("validate_certs", True),
-                   timeout=params.get("timeout", 30), max_retries=params.get("max_retries", 3))
+                   timeout=params.get("timeout", 30), max_retries=params.get("max_retries", 3),
+                   allow_insecure_http=params.get("allow_insecure_http", False))
 
     def add_secret(self, value):
         """Register a value that must never appear in an error message."""
@@ -237,6 +240,20 @@ class VaultClient:
     def rekey_verify_restart(self, api):
         """Restart verification (new verification nonce, progress 0); the old keys stay valid."""
         return self.request("DELETE", api + "/verify", "restart rekey verification")[1]
+
+
+def check_url(url, allow_insecure_http=False):
+    """Refuse a URL that is not https (key shares and tokens would travel in clear text) unless allowed."""
+    scheme = urlsplit(url or "").scheme.lower()
+    if scheme == "https":
+        return
+    if scheme == "http":
+        if allow_insecure_http:
+            return
+        raise VaultError("Invalid url %s: plain http would carry the token and every key share in clear text; use "
+                         "https, or set allow_insecure_http=true for a Vault reached only over a trusted path (such "
+                         "as the host's loopback)" % url)
+    raise VaultError("Invalid url %r: it must start with https:// (or http:// with allow_insecure_http=true)" % url)
 
 
 def _is_tls_error(exc):

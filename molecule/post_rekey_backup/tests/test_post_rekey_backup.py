@@ -12,10 +12,11 @@ def _records(host):
 def test_refused_without_evidence_and_kept_the_key(host):
     data = json.loads(host.file("/root/post-rekey-refusals.json").content_string)
     cases = {r["case"]: r["msg"] for r in data["refusals"]}
-    assert set(cases) == {"no-keys-file", "unverified"}
+    assert set(cases) == {"no-keys-file", "not-durable"}
     assert "Refusing to remove /data/vault-unseal-key" in cases["no-keys-file"]
-    assert "does not exist" in cases["no-keys-file"]
-    assert "verified" in cases["unverified"]
+    assert "there is no keys document at" in cases["no-keys-file"]
+    assert "which does not outlive this machine" in cases["not-durable"]
+    assert "accept_destination" in cases["not-durable"]
     assert data["key_present_after"] is True  # the key file was kept
     assert data["backup_records_after"] == 0  # and no backup ran
 
@@ -35,6 +36,8 @@ def test_backup_recorded_for_this_rekey(host):
     marker = host.file("/var/lib/ptfe-ops/post-rekey-backup.json")
     assert marker.exists and marker.mode == 0o600 and marker.user == "root"
     data = json.loads(marker.content_string)
-    assert data["nonce"] == "prepare-verified-nonce"
+    refusals = json.loads(host.file("/root/post-rekey-refusals.json").content_string)
+    assert data["nonce"] == refusals["rekey_nonce"] and len(data["nonce"]) > 8
+    assert len(data["cluster_id"]) > 8
     assert "backup complete" in data["output"]
     assert int(data["rc"]) == 0

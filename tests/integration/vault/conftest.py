@@ -190,3 +190,37 @@ def run_killable(playbook, extra_vars, proxy=None, verbosity=0, check=False, tim
 def killable():
     """The run_killable helper as a fixture."""
     return run_killable
+
+
+# ------------------------------------------------------------------------------------------------ S3 (moto)
+
+S3_REGION = "eu-west-1"
+# moto accepts any credentials; these are canaries that must never be printed.
+S3_ACCESS_KEY = "AKIAKEYCUSTODYTEST01"
+S3_SECRET_KEY = "custodySecretCanary-3b9e1f7a5c2d"
+
+
+@pytest.fixture(scope="session")
+def moto_s3(tmp_path_factory):
+    """moto_server (S3 and KMS) on 127.0.0.1 over HTTPS; ``.client(service)``, ``.env`` for ansible-playbook."""
+    from tests.emulators.moto import start_moto
+
+    try:
+        server = start_moto(tmp_path_factory.mktemp("moto-custody"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+    class S3:
+        url = server.url
+        ca = str(server.ca)
+        env = {"AWS_ACCESS_KEY_ID": S3_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY,
+               "AWS_DEFAULT_REGION": S3_REGION}
+
+        @staticmethod
+        def client(service):
+            return server.client(service, S3_REGION, S3_ACCESS_KEY, S3_SECRET_KEY)
+
+    try:
+        yield S3
+    finally:
+        server.stop()

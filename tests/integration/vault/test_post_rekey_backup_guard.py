@@ -28,7 +28,8 @@ def test_unseal_key_path_that_is_a_directory_is_never_removed(tmp_path):
     backup.chmod(0o755)
     result = run_playbook("vault/playbooks/rekey_and_backup.yml", {
         "backup_only": True,
-        "post_rekey_backup_keys_file": str(keys_file),
+        # No Vault answers here: the guard must stop the run before anything is read from one.
+        "post_rekey_backup_custody": {"url": "https://127.0.0.1:9", "keys_file": str(keys_file)},
         "post_rekey_backup_key_shares": 5,
         "post_rekey_backup_unseal_key_path": str(data / "vault-unseal-key"),
         "post_rekey_backup_command": str(backup),

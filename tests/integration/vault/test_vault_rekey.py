@@ -140,6 +140,32 @@ BAD_INPUT = [
 ]
 
 
+def test_plain_http_vault_url_is_refused_before_any_request(tmp_path):
+    """An http:// URL would carry the current key share in clear text: refused without allow_insecure_http."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.5)
+    try:
+        key_src = tmp_path / "old-key"
+        key_src.write_text("canary-http-old-key-%s\n" % tmp_path.name)
+        url = "http://127.0.0.1:%d" % listener.getsockname()[1]
+        result = run_playbook("vault/playbooks/rekey_module.yml", {
+            "vault_url": url, "keys_file": str(tmp_path / "keys.json"), "unseal_keys_src": str(key_src),
+            "shares": 5, "threshold": 2})
+        assert result.rc != 0
+        assert "Invalid url %s: plain http would carry the token and every key share in clear text" % url \
+            in result.stdout, result.stdout[-2000:]
+        with pytest.raises(socket.timeout):
+            listener.accept()  # nothing ever connected
+        assert_no_secret(result, key_src.read_text().strip())
+        assert list(tmp_path.iterdir()) == [key_src]
+    finally:
+        listener.close()
+
+
 BAD_INPUT_IDS = ["threshold-above-shares", "shares-above-255", "threshold-1-of-several", "pgp-count",
                  "unverified-without-backup"]
 
@@ -173,14 +199,17 @@ def test_rekey_then_post_rekey_backup_at_vvvv(openbao_factory, tmp_path):
     backup.write_text("#!/bin/sh\nset -eu\nf=%s/backup-$(date +%%s%%N)\ntouch \"$f\"\necho \"backup complete $f\"\n"
                       % records)
     backup.chmod(0o755)
-    evars.update(post_rekey_backup_keys_file=evars["vault_rekey_keys_file"], post_rekey_backup_key_shares=5,
+    evars.update(post_rekey_backup_accept_destination=evars["vault_rekey_keys_file"], post_rekey_backup_key_shares=5,
                  post_rekey_backup_unseal_key_path=evars["vault_rekey_unseal_key_path"],
                  post_rekey_backup_command=str(backup),
                  post_rekey_backup_marker_path=str(tmp_path / "marker" / "post-rekey-backup.json"))
     old_key = server.init_keys[0]
 
-    refused = run_playbook("vault/playbooks/rekey_and_backup.yml", dict(evars, backup_only=True), env=env)
+    custody = {"url": server.url, "ca_cert": server.tls["ca"], "keys_file": evars["vault_rekey_keys_file"]}
+    refused = run_playbook("vault/playbooks/rekey_and_backup.yml",
+                           dict(evars, backup_only=True, post_rekey_backup_custody=custody), env=env)
     assert refused.rc != 0 and "Refusing to remove" in refused.stdout, refused.stdout
+    assert "there is no keys document at %s" % evars["vault_rekey_keys_file"] in refused.stdout
     assert os.path.exists(evars["vault_rekey_unseal_key_path"]) and list(records.iterdir()) == []
 
     result = run_playbook("vault/playbooks/rekey_and_backup.yml", evars, env=env, verbosity=4)

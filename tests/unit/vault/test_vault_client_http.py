@@ -64,7 +64,8 @@ def test_redirect_is_not_followed_with_the_token_and_key_share(servers):
     """A standby node or a rogue proxy answering 307: requests would resend the token and the body there."""
     elsewhere = servers(ok_json({"complete": True}))
     redirecting = servers(lambda _h: (307, {"Location": elsewhere.url + "/v1/sys/rekey/update?x=1"}, b""))
-    client = vc.VaultClient(redirecting.url, token="s.canary-token-redirect", max_retries=0)
+    client = vc.VaultClient(redirecting.url, token="s.canary-token-redirect", max_retries=0,
+                            allow_insecure_http=True)
     with pytest.raises(vc.VaultError) as err:
         client.request("PUT", "sys/rekey/update", "submit an unseal key share",
                        body={"key": "canary-key-share", "nonce": "n"})
@@ -84,7 +85,7 @@ def test_no_token_sends_no_token_even_with_a_vault_token_file(servers, tmp_path,
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("VAULT_TOKEN", raising=False)
     server = servers(ok_json({"sealed": False, "t": 1, "n": 1}))
-    client = vc.VaultClient(server.url, token=None, max_retries=0)
+    client = vc.VaultClient(server.url, token=None, max_retries=0, allow_insecure_http=True)
     assert client.seal_status()["n"] == 1
     headers = {k.lower(): v for k, v in server.seen[0][2].items()}
     assert "x-vault-token" not in headers
@@ -92,7 +93,26 @@ def test_no_token_sends_no_token_even_with_a_vault_token_file(servers, tmp_path,
 
 def test_given_token_is_sent(servers):
     server = servers(ok_json({"sealed": False, "t": 1, "n": 1}))
-    client = vc.VaultClient(server.url, token="s.given", max_retries=0)
+    client = vc.VaultClient(server.url, token="s.given", max_retries=0, allow_insecure_http=True)
     client.seal_status()
     headers = {k.lower(): v for k, v in server.seen[0][2].items()}
     assert headers["x-vault-token"] == "s.given"
+
+
+def test_plain_http_is_refused_before_anything_is_sent(servers):
+    """Key shares and tokens would travel in clear text: http needs an explicit opt-in."""
+    server = servers(ok_json({"sealed": False, "t": 1, "n": 1}))
+    with pytest.raises(vc.VaultError) as err:
+        vc.VaultClient(server.url, token="s.canary-http", max_retries=0)
+    assert str(err.value).startswith("Invalid url %s: plain http would carry the token" % server.url)
+    assert "allow_insecure_http=true" in str(err.value) and "canary" not in str(err.value)
+    assert server.seen == []
+    allowed = vc.VaultClient(server.url, token="s.canary-http", max_retries=0, allow_insecure_http=True)
+    assert allowed.seal_status()["n"] == 1 and len(server.seen) == 1
+
+
+@pytest.mark.parametrize("url", ["ftp://vault.example:8200", "vault.example:8200", ""])
+def test_url_without_https_scheme_is_refused(url):
+    with pytest.raises(vc.VaultError) as err:
+        vc.VaultClient(url, allow_insecure_http=True)
+    assert "must start with https://" in str(err.value)

@@ -1,4 +1,5 @@
-"""Unit tests for the vault client's retry policy and vault_rekey's input validation and file handling."""
+"""Unit tests for the vault client's retry policy and the rekey engine's input validation and file handling
+(plugins/module_utils/_rekey.py, _custody.py). The engine's phases are in test_rekey_engine.py."""
 from __future__ import annotations
 
 import json
@@ -9,7 +10,13 @@ import pytest
 import requests
 
 from ansible_collections.ptfe.ops.plugins.module_utils import _vault_client as vc
-from ansible_collections.ptfe.ops.plugins.modules import vault_rekey as vr
+from ansible_collections.ptfe.ops.plugins.module_utils._custody import (
+    CustodyError,
+    FileCustody,
+    atomic_write_json,
+    read_json,
+)
+from ansible_collections.ptfe.ops.plugins.module_utils._rekey import Rekey, RekeyError, validate
 
 
 class FakeResponse:
@@ -109,39 +116,58 @@ def params(**kw):
     (dict(keys_file=None), "keys_file is required"),
     (dict(keys_file="/nonexistent-dir/keys.json"), "does not exist"),
     (dict(unseal_keys=["a", "a"]), "same share twice"),
+    (dict(unseal_keys=["a", " "]), "must not contain empty entries"),
+    (dict(verification_keys=["x"]), "verification_keys is only used with pgp_keys"),
+    (dict(custody="s3", s3_bucket="b", s3_object="vault/k.json"), "keys_file is only used with custody=file"),
+    (dict(custody="s3", keys_file=None, s3_bucket="b", s3_object="vault/"), "must name an object"),
+    (dict(custody="s3", keys_file=None, s3_object="vault/k.json"), "s3_bucket is required"),
+    (dict(s3_bucket="b"), "s3_bucket is only used with custody=s3"),
 ])
 def test_validation_rejects(kw, fragment):
-    errors = vr.validate(params(**kw))
+    errors = validate(params(**kw))
     assert any(fragment in e for e in errors), errors
 
 
 def test_validation_accepts_the_ptfe_case():
-    assert vr.validate(params()) == []
-    assert vr.validate(params(key_shares=1, key_threshold=1)) == []
-    assert vr.validate(params(keys_file=None, state_file="/tmp/s", pgp_keys=["a"] * 5, backup=True,
-                              require_verification=False)) == []
+    assert validate(params()) == []
+    assert validate(params(key_shares=1, key_threshold=1)) == []
+    assert validate(params(keys_file=None, state_file="/tmp/s", pgp_keys=["a"] * 5, backup=True,
+                           require_verification=False)) == []
 
 
 def test_atomic_write_is_0600_and_replaces(tmp_path):
     target = tmp_path / "keys.json"
     target.write_text("old")
     os.chmod(target, 0o644)
-    vr.atomic_write_json(str(target), {"keys": ["x"]})
+    atomic_write_json(str(target), {"keys": ["x"]})
     assert json.loads(target.read_text()) == {"keys": ["x"]}
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["keys.json"]  # no temporary file left
 
 
-class FakeModule:
-    def __init__(self, check_mode=False, **kw):
-        self.params = params(**kw)
-        self.params.update(force=kw.get("force", False), cancel_foreign=kw.get("cancel_foreign", False),
-                           return_keys=False)
-        self.check_mode = check_mode
-        self.warnings = []
+@pytest.mark.parametrize("content,fragment", [
+    ("not json", "not JSON"),
+    ("[1, 2]", "not a JSON object"),
+])
+def test_read_json_refuses_what_is_not_a_document(tmp_path, content, fragment):
+    target = tmp_path / "keys.json"
+    target.write_text(content)
+    with pytest.raises(CustodyError) as err:
+        read_json(str(target))
+    assert fragment in str(err.value) and str(target) in str(err.value)
+    assert read_json(str(tmp_path / "missing.json")) is None
 
-    def warn(self, msg):
-        self.warnings.append(msg)
+
+def options(**kw):
+    """The module's options as the engine gets them."""
+    base = params(**kw)
+    base.update(force=kw.get("force", False), cancel_foreign=kw.get("cancel_foreign", False), return_keys=False)
+    return base
+
+
+def engine(tmp_path, client, check_mode=False, **kw):
+    keys_file = str(tmp_path / "k.json")
+    return Rekey(options(keys_file=keys_file, **kw), client, FileCustody(keys_file), check_mode=check_mode)
 
 
 class RecordingClient:
@@ -177,27 +203,24 @@ class RecordingClient:
 
 
 def test_sealed_vault_already_at_shape_is_unchanged(tmp_path):
-    module = FakeModule(keys_file=str(tmp_path / "k.json"))
     client = RecordingClient({"sealed": True, "initialized": True, "type": "shamir", "n": 5, "t": 2})
-    result = vr.Rekey(module, client).run()
+    result = engine(tmp_path, client).run()
     assert result["changed"] is False and client.calls == ["GET seal-status"]
 
 
 def test_check_mode_only_reads(tmp_path):
-    module = FakeModule(check_mode=True, keys_file=str(tmp_path / "k.json"))
     client = RecordingClient({"sealed": False, "initialized": True, "type": "shamir", "n": 1, "t": 1})
-    result = vr.Rekey(module, client).run()
+    result = engine(tmp_path, client, check_mode=True).run()
     assert result["changed"] is True and "would start" in result["msg"]
     assert all(c.startswith("GET") for c in client.calls)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_foreign_rekey_is_refused_without_any_write(tmp_path):
-    module = FakeModule(keys_file=str(tmp_path / "k.json"))
     client = RecordingClient({"sealed": False, "initialized": True, "type": "shamir", "n": 1, "t": 1},
                              {"started": True, "nonce": "their-nonce", "n": 5, "t": 2, "progress": 0,
                               "required": 1})
-    with pytest.raises(vr.RekeyError) as err:
-        vr.Rekey(module, client).run()
+    with pytest.raises(RekeyError) as err:
+        engine(tmp_path, client).run()
     assert "their-nonce" in str(err.value) and "cancel_foreign=true" in str(err.value)
     assert all(c.startswith("GET") for c in client.calls)

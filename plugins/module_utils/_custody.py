@@ -1,0 +1,420 @@
+# -*- coding: utf-8 -*-
+# Copyright: ptfe.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Where Vault's unseal keys are kept: a local file, or an S3 object (SSE-KMS, versioned bucket).
+
+This is a private module_utils file of the ptfe.ops collection (its name starts with an underscore): it is for
+the collection's own modules and may change without notice.
+
+A custody holds JSON documents of a few kinds, each with a fixed name derived from one base name:
+
+``keys``      the live keys (``<base>``)
+``pending``   new keys waiting for verification (``<base>.pending``)
+``state``     the record of a rekey in progress (``<base>.state``, or the module's ``state_file``)
+``archive``   a keys document that was replaced (``<base>.<its nonce>``)
+``previous``  the unseal keys that were current before rekey N (``<base>.pre-<N>``), so that backups taken
+              before the rekey can still be unsealed
+
+Every document is bound to one cluster (``cluster_id``). Nothing is ever overwritten in place without
+archiving it first, and a write is read back before the caller goes on.
+"""
+
+from __future__ import annotations
+
+import datetime
+import errno
+import hashlib
+import json
+import os
+import tempfile
+
+try:
+    import fcntl
+    HAS_FCNTL = True
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None
+    HAS_FCNTL = False
+
+try:
+    import boto3
+    from botocore.config import Config as BotoConfig
+    from botocore.exceptions import BotoCoreError, ClientError
+    HAS_BOTO3 = True
+    BOTO3_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the modules with missing_required_lib
+    boto3 = None
+    BotoConfig = None
+    HAS_BOTO3 = False
+
+    class BotoCoreError(Exception):
+        """Stands in for botocore's class when boto3 is missing (never raised)."""
+
+    class ClientError(Exception):
+        """Stands in for botocore's class when boto3 is missing (never raised)."""
+
+    BOTO3_IMPORT_ERROR = exc
+
+DOCUMENT_VERSION = 2
+KINDS = ("keys", "pending", "state", "archive", "previous")
+
+
+class CustodyError(Exception):
+    """The keys cannot be kept safely; the message says what to do."""
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def encode(document):
+    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+
+
+def fingerprint(value):
+    """A short, non-reversible tag of a secret (to tell two keys apart without showing either)."""
+    return hashlib.sha256(str(value).strip().encode()).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------------------------------- files
+
+
+def atomic_write_json(path, document):
+    """Write ``document`` to ``path`` atomically, mode 0600, fsynced (file and directory)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(encode(document))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    fsync_dir(directory)
+
+
+def fsync_dir(directory):
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def parse_document(raw, where):
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        raise CustodyError("Failed to read %s: not JSON. Move it away after checking what it holds." % where)
+    if not isinstance(document, dict):
+        raise CustodyError("Failed to read %s: not a JSON object. Move it away after checking what it holds."
+                           % where)
+    return document
+
+
+def read_json(path):
+    if not path or not os.path.exists(path):
+        return None
+    if not os.path.isfile(path):
+        raise CustodyError("Failed to read %s: not a regular file" % path)
+    with open(path, "rb") as handle:
+        return parse_document(handle.read(), path)
+
+
+def remove(path):
+    if path and os.path.exists(path):
+        os.unlink(path)
+        fsync_dir(os.path.dirname(os.path.abspath(path)))
+
+
+# ------------------------------------------------------------------------------------------- custodies
+
+
+class Custody:
+    """Interface of a keys destination. ``durable`` says whether it outlives the machine that runs the module."""
+
+    kind = ""
+    durable = False
+
+    def name(self, kind, nonce=None):
+        raise NotImplementedError
+
+    def describe(self, kind="keys", nonce=None):
+        return self.name(kind, nonce) or "(nowhere)"
+
+    def read(self, kind, nonce=None):
+        raise NotImplementedError
+
+    def write(self, kind, document, nonce=None):
+        raise NotImplementedError
+
+    def delete(self, kind, nonce=None):
+        raise NotImplementedError
+
+    def stores(self, kind):
+        """Whether documents of ``kind`` are kept at all (a PGP-only rekey keeps no keys file)."""
+        return True
+
+    def check(self):
+        """Problems that make this destination unusable, found without changing anything."""
+        return []
+
+    def lock(self):
+        """Hold an exclusive lock on the destination for the rest of the process, where one exists."""
+
+    # ---- shared behaviour
+
+    def exists(self, kind, nonce=None):
+        return self.read(kind, nonce) is not None
+
+    def archive_keys(self, document):
+        """Keep a keys document that is about to be replaced at ``archive`` under its nonce. Idempotent."""
+        nonce = document.get("nonce") or "unknown"
+        archived = self.read("archive", nonce)
+        if archived is not None:
+            if archived.get("keys_base64") != document.get("keys_base64"):
+                raise CustodyError("Failed to archive the keys at %s: %s already holds other keys; check both "
+                                   "by hand" % (self.describe("keys"), self.describe("archive", nonce)))
+            return None
+        self.write("archive", document, nonce)
+        return self.name("archive", nonce)
+
+    def replace_keys(self, document):
+        """Make ``document`` the live keys, archiving the keys it replaces. Returns the archive's name or None."""
+        current = self.read("keys")
+        archived = None
+        if current is not None and current.get("nonce") != document.get("nonce"):
+            if current.get("cluster_id") != document.get("cluster_id"):
+                raise CustodyError(
+                    "Refusing to write over %s: it holds the keys of cluster %s, not of %s. Give every Vault "
+                    "its own keys destination"
+                    % (self.describe("keys"), current.get("cluster_id"), document.get("cluster_id")))
+            archived = self.archive_keys(current)
+        self.write("keys", document)
+        return archived
+
+
+class FileCustody(Custody):
+    """Documents as files next to ``keys_file`` (mode 0600, written atomically, fsynced)."""
+
+    kind = "file"
+    durable = False
+
+    def __init__(self, keys_file, state_file=None):
+        self.keys_file = keys_file
+        self.state_file = state_file or (keys_file + ".state" if keys_file else None)
+        self._lock = None
+
+    def name(self, kind, nonce=None):
+        if kind == "state":
+            return self.state_file
+        if not self.keys_file:
+            return None
+        return {
+            "keys": self.keys_file,
+            "pending": self.keys_file + ".pending",
+            "archive": "%s.%s" % (self.keys_file, nonce),
+            "previous": "%s.pre-%s" % (self.keys_file, nonce),
+        }[kind]
+
+    def stores(self, kind):
+        return bool(self.name(kind, "x"))
+
+    def read(self, kind, nonce=None):
+        return read_json(self.name(kind, nonce))
+
+    def write(self, kind, document, nonce=None):
+        path = self.name(kind, nonce)
+        if not path:
+            return
+        atomic_write_json(path, document)
+        if read_json(path) != json.loads(encode(document)):
+            raise CustodyError("Failed to store %s: the file read back differs from what was written" % path)
+
+    def delete(self, kind, nonce=None):
+        remove(self.name(kind, nonce))
+
+    def check(self):
+        problems = []
+        for option, path in (("keys_file", self.keys_file), ("state_file", self.state_file)):
+            if not path:
+                continue
+            directory = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(directory):
+                problems.append("%s: directory %s does not exist" % (option, directory))
+            elif not os.access(directory, os.W_OK):
+                problems.append("%s: directory %s is not writable" % (option, directory))
+            elif os.path.exists(path) and not os.path.isfile(path):
+                problems.append("%s: %s exists and is not a regular file" % (option, path))
+        return problems
+
+    def lock(self):
+        """An exclusive ``flock`` on ``<keys_file>.lock`` (or the state file's), held until the process ends: two
+        runs (two hosts given the same path, or two forks) never work on one keys file at the same time."""
+        if not HAS_FCNTL or self._lock is not None:
+            return
+        path = (self.keys_file or self.state_file) + ".lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise CustodyError(
+                    "Refusing to rekey: another run holds %s, so it is working on the same keys file right now. "
+                    "Two hosts must never share a keys file; give each its own (the role's default path has the "
+                    "inventory host name in it)" % path)
+            raise
+        self._lock = fd
+
+
+class S3Custody(Custody):
+    """Documents as objects in a versioned S3 bucket, each written with SSE-KMS and read back."""
+
+    kind = "s3"
+    durable = True
+
+    def __init__(self, bucket, key, kms_key_id=None, state_key=None, client=None, region=None, endpoint_url=None,
+                 profile=None, ca_bundle=None):
+        self.bucket = bucket
+        self.key = key.lstrip("/")
+        self.state_key = state_key
+        self.kms_key_id = kms_key_id or None
+        if client is None:
+            if not HAS_BOTO3:
+                raise CustodyError("Failed to import boto3: %s" % BOTO3_IMPORT_ERROR)
+            session = boto3.session.Session(profile_name=profile or None, region_name=region or None)
+            client = session.client("s3", endpoint_url=endpoint_url or None, verify=ca_bundle or None,
+                                    config=BotoConfig(retries={"max_attempts": 5, "mode": "standard"},
+                                                      connect_timeout=10, read_timeout=30))
+        self.client = client
+
+    def name(self, kind, nonce=None):
+        return "s3://%s/%s" % (self.bucket, self.object_key(kind, nonce))
+
+    def object_key(self, kind, nonce=None):
+        if kind == "state" and self.state_key:
+            return self.state_key.lstrip("/")
+        return {
+            "keys": self.key,
+            "pending": self.key + ".pending",
+            "state": self.key + ".state",
+            "archive": "%s.%s" % (self.key, nonce),
+            "previous": "%s.pre-%s" % (self.key, nonce),
+        }[kind]
+
+    def _fail(self, action, kind, nonce, exc):
+        detail = str(exc)
+        if isinstance(exc, ClientError):
+            err = exc.response.get("Error", {})
+            detail = "%s: %s" % (err.get("Code"), err.get("Message"))
+        raise CustodyError("Failed to %s %s: %s" % (action, self.name(kind, nonce), detail))
+
+    def read(self, kind, nonce=None):
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.object_key(kind, nonce))
+            raw = response["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return None
+            self._fail("read", kind, nonce, exc)
+        except BotoCoreError as exc:
+            self._fail("read", kind, nonce, exc)
+        return parse_document(raw, self.name(kind, nonce))
+
+    def write(self, kind, document, nonce=None):
+        body = encode(document)
+        extra = {"ServerSideEncryption": "aws:kms"}
+        if self.kms_key_id:
+            extra["SSEKMSKeyId"] = self.kms_key_id
+        key = self.object_key(kind, nonce)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", **extra)
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+            back = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except (ClientError, BotoCoreError) as exc:
+            self._fail("store", kind, nonce, exc)
+        if head.get("ServerSideEncryption") != "aws:kms":
+            raise CustodyError("Failed to store %s with SSE-KMS: the object reports encryption %r"
+                               % (self.name(kind, nonce), head.get("ServerSideEncryption")))
+        if back != body:
+            raise CustodyError("Failed to store %s: the object read back differs from what was written"
+                               % self.name(kind, nonce))
+
+    def delete(self, kind, nonce=None):
+        # Versioned bucket: this only adds a delete marker; earlier versions stay.
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self.object_key(kind, nonce))
+        except (ClientError, BotoCoreError) as exc:
+            self._fail("delete", kind, nonce, exc)
+
+    def check(self):
+        try:
+            status = self.client.get_bucket_versioning(Bucket=self.bucket).get("Status")
+        except (ClientError, BotoCoreError) as exc:
+            detail = str(exc)
+            if isinstance(exc, ClientError):
+                err = exc.response.get("Error", {})
+                detail = "%s: %s" % (err.get("Code"), err.get("Message"))
+            return ["s3_bucket: cannot read the versioning of bucket %s (%s)" % (self.bucket, detail)]
+        if status != "Enabled":
+            return ["s3_bucket: bucket %s does not have versioning enabled (status %s); without it an overwrite "
+                    "would lose the keys it replaces" % (self.bucket, status or "never enabled")]
+        return []
+
+
+def custody_from_params(params):
+    """The custody the module options describe."""
+    if params.get("custody") == "s3":
+        return S3Custody(params["s3_bucket"], params["s3_object"], kms_key_id=params.get("s3_kms_key_id"),
+                         state_key=None, region=params.get("s3_region"),
+                         endpoint_url=params.get("s3_endpoint_url"), profile=params.get("s3_profile"),
+                         ca_bundle=params.get("s3_ca_bundle"))
+    return FileCustody(params.get("keys_file"), params.get("state_file"))
+
+
+def custody_argument_spec():
+    """Options that choose the keys destination (see doc fragment ptfe.ops.custody)."""
+    return dict(
+        custody=dict(type="str", default="file", choices=["file", "s3"]),
+        keys_file=dict(type="path"),
+        state_file=dict(type="path"),
+        s3_bucket=dict(type="str"),
+        s3_object=dict(type="str"),
+        s3_kms_key_id=dict(type="str", no_log=False),
+        s3_region=dict(type="str"),
+        s3_endpoint_url=dict(type="str"),
+        s3_profile=dict(type="str"),
+        s3_ca_bundle=dict(type="path"),
+    )
+
+
+def custody_errors(params, keys_file_optional=False):
+    """Input rules of the custody options, checked before any network call."""
+    errors = []
+    if params.get("custody") == "s3":
+        for option in ("s3_bucket", "s3_object"):
+            if not params.get(option):
+                errors.append("%s is required when custody=s3" % option)
+        for option in ("keys_file", "state_file"):
+            if params.get(option):
+                errors.append("%s is only used with custody=file; with custody=s3 every document is kept next to "
+                              "s3_object" % option)
+        if params.get("s3_object") and params["s3_object"].endswith("/"):
+            errors.append("s3_object must name an object, not a prefix ending in /")
+    else:
+        for option in ("s3_bucket", "s3_object", "s3_kms_key_id"):
+            if params.get(option):
+                errors.append("%s is only used with custody=s3" % option)
+        if not params.get("keys_file") and not keys_file_optional:
+            errors.append("keys_file is required with custody=file")
+    return errors

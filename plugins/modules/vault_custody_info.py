@@ -1,0 +1,288 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ptfe.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vault_custody_info
+short_description: Prove that a Vault's unseal keys are in custody before its old key is destroyed
+version_added: 0.2.0
+description:
+  - Reads the keys document that M(ptfe.ops.vault_rekey) keeps (O(custody)) and the live C(sys/seal-status) of
+    the Vault it belongs to, and lists every proof that is missing before the instance's old self-managed
+    unseal key may be removed.
+  - Never changes anything and never returns a key. RV(problems) is empty only when all of these hold
+    (1) the keys document exists and records this Vault's C(cluster_id);
+    (2) its nonce is O(expected_nonce), the rekey the run just reported;
+    (3) the live seal has the document's shares and threshold (and O(expected_key_shares));
+    (4) the keys were verified, no verification is pending and the document holds one key per share;
+    (5) the unseal key to be removed (O(unseal_key)) is archived in the same destination;
+    (6) the destination outlives the controller (O(custody=s3)), or the operator named it in
+    O(accept_destination);
+    (7) a keys file has mode C(0600).
+author:
+  - ptfe.ops contributors (@ptfe-ops)
+extends_documentation_fragment:
+  - ptfe.ops.vault
+  - ptfe.ops.custody
+options:
+  expected_nonce:
+    description:
+      - Nonce of the rekey whose keys must be the live ones, as returned by M(ptfe.ops.vault_rekey) in RV(ptfe.ops.vault_rekey#module:nonce).
+      - Empty is itself a missing proof.
+    type: str
+    default: ""
+  expected_key_shares:
+    description:
+      - Number of key shares the rekey must have produced. V(0) skips this comparison (the live seal is still
+        compared with the document).
+    type: int
+    default: 0
+  unseal_key:
+    description:
+      - The self-managed unseal key that is about to be removed. It must be among the archived unseal keys that
+        were current before the rekey (C(<keys>.pre-<nonce>)); only a fingerprint of it is compared.
+      - Secret; never logged. Empty when the key is already gone.
+    type: str
+    default: ""
+  accept_destination:
+    description:
+      - The operator's acknowledgement that a destination which does not outlive the controller (a keys file)
+        is safe, for example because it is on a disk that is backed up. Must equal RV(destination) exactly.
+    type: str
+    default: ""
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying the target.
+    support: full
+    details: Only reads.
+  diff_mode:
+    description: Returns details on what has changed (or would change in check mode).
+    support: none
+  idempotent:
+    description: Running the task twice with the same options changes nothing the second time.
+    support: full
+  action_group:
+    description: Use C(group/ptfe.ops.vault) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - ptfe.ops.vault
+seealso:
+  - module: ptfe.ops.vault_rekey
+"""
+
+EXAMPLES = r"""
+- name: Collect the proofs that the new keys are safe
+  ptfe.ops.vault_custody_info:
+    url: https://tfe1.example.com:8200
+    custody: s3
+    s3_bucket: ptfe-install-state
+    s3_object: ptfe-ops/vault-keys/tfe1.example.com.json
+    expected_nonce: "{{ rekey.nonce }}"
+    expected_key_shares: 5
+    unseal_key: "{{ old_key }}"
+  register: custody
+
+- name: Stop unless every proof is there
+  ansible.builtin.assert:
+    that: custody.problems | length == 0
+    fail_msg: "{{ custody.problems | join('; ') }}"
+"""
+
+RETURN = r"""
+problems:
+  description: Every missing proof, one sentence each. Empty when the old key may be removed.
+  returned: always
+  type: list
+  elements: str
+destination:
+  description: Where the live keys document is (a path or an C(s3://) URL).
+  returned: always
+  type: str
+durable:
+  description: Whether the destination outlives the machine that ran the module.
+  returned: always
+  type: bool
+evidence:
+  description: What was read, without any key.
+  returned: always
+  type: dict
+  contains:
+    cluster_id:
+      description: The cluster the keys document records.
+      type: str
+    live_cluster_id:
+      description: The cluster ID Vault reports now.
+      type: str
+    nonce:
+      description: Nonce of the keys document.
+      type: str
+    key_shares:
+      description: Shares recorded in the keys document.
+      type: int
+    key_threshold:
+      description: Threshold recorded in the keys document.
+      type: int
+    key_count:
+      description: Number of keys the document holds.
+      type: int
+    live_shares:
+      description: Shares of the live seal.
+      type: int
+    live_threshold:
+      description: Threshold of the live seal.
+      type: int
+    verified:
+      description: Whether the document records a verified rekey.
+      type: bool
+    pgp:
+      description: Whether the keys are PGP-encrypted.
+      type: bool
+    pending:
+      description: Whether new keys are waiting for verification (a pending document, or a verification in Vault).
+      type: bool
+    previous:
+      description: Where the unseal keys current before the rekey are archived.
+      type: str
+    unseal_key_archived:
+      description: Whether O(unseal_key) is among them (V(null) when no key was given).
+      type: bool
+"""
+
+import os
+import stat
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.ptfe.ops.plugins.module_utils._custody import (
+    BOTO3_IMPORT_ERROR,
+    HAS_BOTO3,
+    CustodyError,
+    custody_argument_spec,
+    custody_errors,
+    custody_from_params,
+    fingerprint,
+)
+from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import (
+    HAS_HVAC,
+    HVAC_IMPORT_ERROR,
+    VaultClient,
+    VaultError,
+    vault_argument_spec,
+)
+
+
+def collect(params, client, custody):
+    """Return ``(evidence, problems)``. Reads only."""
+    problems = []
+    seal = client.seal_status()
+    live_cluster = seal.get("cluster_id") or ""
+    doc = custody.read("keys") or {}
+    evidence = {
+        "cluster_id": doc.get("cluster_id") or "",
+        "live_cluster_id": live_cluster,
+        "nonce": doc.get("nonce") or "",
+        "key_shares": int(doc.get("key_shares") or 0),
+        "key_threshold": int(doc.get("key_threshold") or 0),
+        "key_count": len(doc.get("keys_base64") or doc.get("keys") or []),
+        "live_shares": seal.get("n"),
+        "live_threshold": seal.get("t"),
+        "verified": bool(doc.get("verified")),
+        "pgp": bool(doc.get("pgp")),
+        "pending": False,
+        "previous": doc.get("previous") or "",
+        "unseal_key_archived": None,
+    }
+    where = custody.describe("keys")
+    pending = custody.read("pending") if custody.stores("pending") else None
+    if pending is not None and pending.get("cluster_id") in (None, live_cluster):
+        evidence["pending"] = True
+        problems.append("new keys are waiting for verification at %s (rekey %s)"
+                        % (custody.describe("pending"), pending.get("nonce")))
+    else:
+        try:
+            api = client.detect_rekey_api()
+            status = client.rekey_status(api)
+            if status.get("started"):
+                evidence["pending"] = True
+                problems.append("a rekey is in progress in Vault (nonce %s%s)" % (
+                    status.get("nonce"), ", waiting for verification" if status.get("verification_nonce") else ""))
+        except VaultError:
+            pass  # OpenBao's authenticated endpoints without a token: the pending document is the proof used.
+    if not doc:
+        return evidence, problems + ["there is no keys document at %s" % where]
+    if seal.get("sealed"):
+        problems.append("Vault at %s is sealed, so its cluster cannot be compared" % client.url)
+    elif evidence["cluster_id"] != live_cluster:
+        problems.append("the keys document at %s belongs to cluster %s, but the Vault at %s is cluster %s"
+                        % (where, evidence["cluster_id"] or "(none recorded)", client.url, live_cluster or "(unknown)"))
+    expected_nonce = params.get("expected_nonce") or ""
+    if not expected_nonce:
+        problems.append("no rekey result to compare with (expected_nonce is empty: run ptfe.ops.vault_rekey first "
+                        "in the same play, or give the nonce it reported)")
+    elif evidence["nonce"] != expected_nonce:
+        problems.append("the keys document at %s is from rekey %s, not from rekey %s that this run reported"
+                        % (where, evidence["nonce"] or "(none)", expected_nonce))
+    if (evidence["key_shares"], evidence["key_threshold"]) != (seal.get("n"), seal.get("t")):
+        problems.append("the live seal has %s shares and threshold %s, the keys document %s and %s"
+                        % (seal.get("n"), seal.get("t"), evidence["key_shares"], evidence["key_threshold"]))
+    expected_shares = params.get("expected_key_shares") or 0
+    if expected_shares and evidence["key_shares"] != expected_shares:
+        problems.append("the keys document records %d shares, expected %d" % (evidence["key_shares"], expected_shares))
+    if evidence["key_count"] != evidence["key_shares"]:
+        problems.append("the keys document holds %d keys for %d shares" % (evidence["key_count"], evidence["key_shares"]))
+    if not evidence["verified"]:
+        problems.append("the keys document does not record a verified rekey")
+    unseal_key = (params.get("unseal_key") or "").strip()
+    if unseal_key:
+        previous = custody.read("previous", evidence["nonce"]) if custody.stores("previous") else None
+        archived = bool(previous) and fingerprint(unseal_key) in (previous.get("fingerprints") or [])
+        evidence["unseal_key_archived"] = archived
+        if not archived:
+            problems.append("the unseal key to be removed is not archived at %s (run ptfe.ops.vault_rekey with "
+                            "archive_unseal_keys on)" % custody.describe("previous", evidence["nonce"]))
+    if not custody.durable and params.get("accept_destination") != where:
+        problems.append("the keys are only in %s, which does not outlive this machine (in AWX the controller is "
+                        "thrown away): use custody=s3, or acknowledge this destination by setting "
+                        "accept_destination to %s" % (where, where))
+    if custody.kind == "file":
+        mode = stat.S_IMODE(os.stat(where).st_mode)
+        if mode != 0o600:
+            problems.append("the keys file %s has mode %04o, not 0600" % (where, mode))
+    return evidence, problems
+
+
+def main():
+    argument_spec = vault_argument_spec()
+    argument_spec.update(custody_argument_spec())
+    argument_spec.update(
+        expected_nonce=dict(type="str", default="", no_log=False),
+        expected_key_shares=dict(type="int", default=0, no_log=False),
+        unseal_key=dict(type="str", default="", no_log=True),
+        accept_destination=dict(type="str", default=""),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_HVAC:
+        module.fail_json(msg=missing_required_lib("hvac"), exception=str(HVAC_IMPORT_ERROR))
+    if module.params["custody"] == "s3" and not HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    errors = custody_errors(module.params)
+    if errors:
+        module.fail_json(msg="Invalid parameters for vault_custody_info: " + "; ".join(errors))
+    try:
+        client = VaultClient.from_params(module.params)
+        if module.params.get("unseal_key"):
+            client.add_secret(module.params["unseal_key"])
+        custody = custody_from_params(module.params)
+        evidence, problems = collect(module.params, client, custody)
+    except (VaultError, CustodyError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, evidence=evidence, problems=problems, destination=custody.describe("keys"),
+                     durable=custody.durable)
+
+
+if __name__ == "__main__":
+    main()
