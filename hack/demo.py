@@ -35,6 +35,11 @@ DEMO_NAME = os.environ.get("PTFE_DEMO_NAME", "demo")
 WORK = ROOT / ".tmp" / DEMO_NAME
 HOST = "ptfe-%s-host" % DEMO_NAME
 REGION = "eu-west-1"
+BUCKET = "ptfe-demo-install-state"
+# The unseal keys get a bucket of their own here: moto enforces bucket policies without their conditions, so the
+# install-state bucket's TLS-only deny statement would deny every object request (on AWS both can be one bucket).
+KEYS_BUCKET = "ptfe-demo-vault-keys"
+KEYS_OBJECT = "ptfe-ops/vault-keys/%s.json" % HOST
 VERSIONS = ("1.9.8", "1.10.5", "1.11.2")
 RECAP_RE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
@@ -65,7 +70,7 @@ def inventory(ptfe, mirror, bao, moto, kms_arn):
     group_vars = {
         "ptfe_admin_token_file": str(WORK / "secrets" / "admin-token"),
         # 1. state bucket (moto); credentials come from the environment, see run_install()
-        "state_bucket_name": "ptfe-demo-install-state",
+        "state_bucket_name": BUCKET,
         "state_bucket_region": REGION,
         "state_bucket_kms_key": kms_arn,
         "state_bucket_endpoint_url": moto.url,
@@ -108,8 +113,14 @@ def inventory(ptfe, mirror, bao, moto, kms_arn):
         "vault_rekey_token": "{{ lookup('ansible.builtin.env', 'DEMO_VAULT_TOKEN') }}",
         "vault_rekey_key_shares": 5,
         "vault_rekey_key_threshold": 2,
-        "vault_rekey_keys_file": str(WORK / "secrets" / "vault-unseal-keys.json"),
-        "post_rekey_backup_keys_file": str(WORK / "secrets" / "vault-unseal-keys.json"),
+        # The new keys go to a versioned bucket under SSE-KMS, one object per host: a controller
+        # that is thrown away after the job (an AWX execution environment) does not take them along.
+        "vault_rekey_custody": "s3",
+        "vault_rekey_s3_bucket": KEYS_BUCKET,
+        "vault_rekey_s3_kms_key_id": kms_arn,
+        "vault_rekey_s3_region": REGION,
+        "vault_rekey_s3_endpoint_url": moto.url,
+        "vault_rekey_s3_ca_bundle": str(moto.ca),
         "post_rekey_backup_key_shares": 5,
     }
     return {"all": {"children": {"ptfe": {"hosts": {HOST: host_vars}, "vars": group_vars}}}}
@@ -140,10 +151,12 @@ def check_wrote_nothing(ptfe, bao, moto, aws_secret):
     """Read every server back after the --check run: nothing may have been created or changed."""
     state = ptfe.state()
     status = bao.seal_status()
-    buckets = moto.client("s3", REGION, "AKIADEMO", aws_secret).list_buckets()["Buckets"]
+    s3 = moto.client("s3", REGION, "AKIADEMO", aws_secret)
+    buckets = [b for b in s3.list_buckets()["Buckets"] if b["Name"] != KEYS_BUCKET]
+    buckets += s3.list_object_versions(Bucket=KEYS_BUCKET).get("Versions", [])  # no key document either
     key_file = host_sh("test -e /data/vault-unseal-key && echo present || echo removed")
     limits = host_sh("test -e /etc/security/limits.d/nofile.conf && echo present || echo absent")
-    say("    read back: %d PTFE users, %d buckets, Vault %d/%d, unseal key %s, nofile.conf %s" % (
+    say("    read back: %d PTFE users, %d buckets or key documents, Vault %d/%d, unseal key %s, nofile.conf %s" % (
         len(state["users"]), len(buckets), status["n"], status["t"], key_file, limits))
     if state["users"] or buckets or (status["n"], status["t"]) != (1, 1) or key_file != "present" or limits != "absent":
         raise SystemExit("the check run changed something")
@@ -162,16 +175,17 @@ def summary(ptfe, bao, moto, secrets):
         token_file.relative_to(ROOT), token_file.stat().st_mode & 0o777))
     status = bao.seal_status()
     say("Vault       seal config: %d shares, threshold %d; sealed: %s" % (status["n"], status["t"], status["sealed"]))
-    keys_file = Path(secrets["keys_file"])
-    keys = json.loads(keys_file.read_text())
-    count = len(keys.get("keys") or keys.get("keys_base64") or []) if isinstance(keys, dict) else len(keys)
-    say("            new keys: %d in %s (mode %o)" % (count, keys_file.relative_to(ROOT), keys_file.stat().st_mode & 0o777))
+    keys, head = secrets["keys"], secrets["keys_head"]
+    say("            new keys: %d in s3://%s/%s (%s, KMS key %s), cluster %s" % (
+        len(keys["keys_base64"]), KEYS_BUCKET, KEYS_OBJECT, head["ServerSideEncryption"],
+        head.get("SSEKMSKeyId", "").rsplit("/", 1)[-1], keys["cluster_id"]))
+    say("            sealed, then unsealed with 2 of the keys read back from S3: sealed %s" % secrets["unsealed"])
     say("PTFE host   /data/vault-unseal-key: %s" % host_sh("test -e /data/vault-unseal-key && echo present || echo removed"))
     say("            atlas-backup runs recorded: %s" % host_sh("ls /var/lib/atlas-backup 2>/dev/null | wc -l"))
     say("            nofile for a login shell of tester: %s" % host_sh("su - tester -c 'echo $(ulimit -Sn)/$(ulimit -Hn)'"))
     say("            firewall: %s" % " ".join(host_sh("ufw status | head -1").split()))
     s3 = moto.client("s3", REGION, "AKIADEMO", secrets["aws_secret"])
-    bucket = "ptfe-demo-install-state"
+    bucket = BUCKET
     versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status")
     rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
@@ -206,6 +220,10 @@ def main():
         aws_secret = "demo-secret-key"
         kms_arn = moto.client("kms", REGION, "AKIADEMO", aws_secret).create_key(
             Description="ptfe install state")["KeyMetadata"]["Arn"]
+        # The operator's bucket for the unseal keys (versioning on: no write may lose what it replaces).
+        keys_s3 = moto.client("s3", REGION, "AKIADEMO", aws_secret)
+        keys_s3.create_bucket(Bucket=KEYS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        keys_s3.put_bucket_versioning(Bucket=KEYS_BUCKET, VersioningConfiguration={"Status": "Enabled"})
         start_host(image)
         # The AMI keeps its one self-managed unseal key here.
         subprocess.run(["docker", "exec", "-i", HOST, "sh", "-c",
@@ -233,12 +251,18 @@ def main():
         first = run_install("install run", env)
         second = run_install("reconfiguration run", env)
         changed = sum(c["changed"] for c in second.values())
-        summary(ptfe, bao, moto, {"admin_token_file": WORK / "secrets" / "admin-token",
-                                  "keys_file": WORK / "secrets" / "vault-unseal-keys.json",
-                                  "aws_secret": aws_secret})
+        # The keys as an operator would fetch them after the job: from the bucket, nowhere else.
+        s3 = moto.client("s3", REGION, "AKIADEMO", aws_secret)
+        new_keys = json.loads(s3.get_object(Bucket=KEYS_BUCKET, Key=KEYS_OBJECT)["Body"].read())
+        keys_head = s3.head_object(Bucket=KEYS_BUCKET, Key=KEYS_OBJECT)
+        bao.seal()
+        unsealed = bao.unseal(new_keys["keys_base64"][:2])["sealed"]
+        summary(ptfe, bao, moto, {"admin_token_file": WORK / "secrets" / "admin-token", "keys": new_keys,
+                                  "keys_head": keys_head, "unsealed": unsealed, "aws_secret": aws_secret})
+        if unsealed is not False:
+            raise SystemExit("the keys read back from S3 did not unseal Vault")
         secrets = [env["DEMO_ADMIN_PASSWORD"], bao.root_token, bao.unseal_keys[0], aws_secret,
                    (WORK / "secrets" / "admin-token").read_text().strip()]
-        new_keys = json.loads((WORK / "secrets" / "vault-unseal-keys.json").read_text())
         secrets += new_keys.get("keys_base64", []) + new_keys.get("keys", [])
         leaks = [path.name for path in WORK.glob("*.log") for secret in secrets if secret in path.read_text()]
         say("\nsecrets checked in the playbook logs: %d, found: %d%s" % (

@@ -219,6 +219,20 @@ class Rekey:
                       "rekey" % (self.client.url, self.seal.get("type")))
         self.result["cluster_id"] = self.cluster_id or ""
         problems = self.custody.check()
+        if problems and self.check:
+            # Check mode before the destination exists (a bucket an earlier step of the same play creates):
+            # nothing can be read from it; say what a real run needs and predict from the seal alone.
+            self.warn("The keys destination is not usable yet (%s); a real run stops here unless it is by then."
+                      % "; ".join(problems))
+            shape = {"key_shares": self.seal.get("n"), "key_threshold": self.seal.get("t")}
+            wanted = {"key_shares": self.shares, "key_threshold": self.threshold}
+            would = self.p.get("force") or not self.desired_matches(self.seal)
+            self.result.update(api="", changed=bool(would), diff={"before": shape, "after": wanted if would else shape},
+                               msg=("A rekey from %s/%s to %d/%d would start." % (
+                                   shape["key_shares"], shape["key_threshold"], self.shares, self.threshold))
+                               if would else "The seal already has %d shares and threshold %d; no rekey started."
+                               % (self.shares, self.threshold), **(wanted if would else shape))
+            return self.result
         if problems:
             self.fail("Failed to rekey Vault at %s: the keys destination is not usable: %s"
                       % (self.client.url, "; ".join(problems)))

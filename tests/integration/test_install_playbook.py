@@ -34,8 +34,12 @@ def test_install_playbook_end_to_end():
         shutil.rmtree(ROOT / ".tmp" / name, ignore_errors=True)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-8000:]
-    assert "read back: 0 PTFE users, 0 buckets, Vault 1/1, unseal key present, nofile.conf absent" in output
+    assert "read back: 0 PTFE users, 0 buckets or key documents, Vault 1/1, unseal key present, nofile.conf absent" \
+        in output
     assert "Vault       seal config: 5 shares, threshold 2; sealed: False" in output
+    # The keys live in S3, not on the controller, and they unseal Vault after a seal.
+    assert "new keys: 5 in s3://ptfe-demo-vault-keys/ptfe-ops/vault-keys/ptfe-%s-host.json (aws:kms" % name in output
+    assert "sealed, then unsealed with 2 of the keys read back from S3: sealed False" in output
     assert "PTFE host   /data/vault-unseal-key: removed" in output
     assert "found: 0" in output
     assert "reconfiguration run changed 0" in output

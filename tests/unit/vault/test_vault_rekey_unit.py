@@ -224,3 +224,40 @@ def test_foreign_rekey_is_refused_without_any_write(tmp_path):
         engine(tmp_path, client).run()
     assert "their-nonce" in str(err.value) and "cancel_foreign=true" in str(err.value)
     assert all(c.startswith("GET") for c in client.calls)
+
+
+class NotYetCustody(FileCustody):
+    """A destination that an earlier step of the play would create (a bucket that does not exist yet)."""
+
+    kind = "s3"
+    durable = True
+
+    def check(self):
+        return ["s3_bucket: cannot read the versioning of bucket b (NoSuchBucket: The specified bucket does not exist)"]
+
+    def read(self, kind, nonce=None):
+        raise AssertionError("nothing may be read from a destination that is not usable")
+
+
+@pytest.mark.parametrize("shape,changed", [((1, 1), True), ((5, 2), False)], ids=["would-rekey", "already-there"])
+def test_check_mode_before_the_destination_exists_predicts_from_the_seal(tmp_path, shape, changed):
+    client = RecordingClient({"sealed": False, "initialized": True, "type": "shamir", "n": shape[0], "t": shape[1],
+                              "cluster_id": "c1"})
+    warnings = []
+    rekey = Rekey(options(keys_file=None), client, NotYetCustody(str(tmp_path / "k.json")), check_mode=True,
+                  warn=warnings.append)
+    result = rekey.run()
+    assert result["changed"] is changed
+    assert ("would start" in result["msg"]) is changed
+    assert "not usable yet" in warnings[0] and "NoSuchBucket" in warnings[0]
+    assert client.calls == ["GET seal-status"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_real_run_with_an_unusable_destination_stops_before_any_vault_write(tmp_path):
+    client = RecordingClient({"sealed": False, "initialized": True, "type": "shamir", "n": 1, "t": 1,
+                              "cluster_id": "c1"})
+    with pytest.raises(RekeyError) as err:
+        Rekey(options(keys_file=None), client, NotYetCustody(str(tmp_path / "k.json"))).run()
+    assert "the keys destination is not usable: s3_bucket: cannot read the versioning" in str(err.value)
+    assert client.calls == ["GET seal-status"]
