@@ -15,9 +15,18 @@ options:
     description:
       - Base URL of the PTFE / Terraform Enterprise installation, for example V(https://ptfe.example.com).
       - A bare host name is taken as HTTPS.
+      - An C(http://) address is refused before any request is sent unless O(allow_insecure_http=true).
       - If not set, the value of the E(TFE_ADDRESS) environment variable is used.
     type: str
     required: true
+  allow_insecure_http:
+    description:
+      - Accept an C(http://) O(address). The API token, and whatever secret the module sends or receives
+        (an IACT, a password, a new token), then travels in clear text; the module warns when it does.
+      - Only for a test installation on a network you trust. Without it an C(http://) address fails the task
+        with a message naming O(address) and this option, and nothing is sent.
+    type: bool
+    default: false
   token:
     description:
       - API token, sent in the C(Authorization) header as a bearer token.

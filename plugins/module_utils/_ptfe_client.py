@@ -12,6 +12,8 @@ Design, in short:
 * One ``requests.Session`` per client, so connections are kept alive (a TLS handshake per request would
   make the 30 requests/second rate limit unreachable).
 * Bearer authentication, TLS verified by default (``validate_certs``, ``ca_path``), JSON:API in and out.
+* HTTPS only, unless the caller opts in with ``allow_insecure_http``: over ``http://`` the token would travel
+  in clear text. The address is checked when the client is built, before any request.
 * Client-side pacing: at most 95% of the server's rate limit is sent in any rolling one-second window
   (28 of 30 requests/second unless a response says otherwise in ``X-RateLimit-Limit``). A rolling window
   never exceeds that count in any second, so it stays under fixed-window, sliding-window and token-bucket
@@ -73,6 +75,7 @@ def ptfe_argument_spec(**extra):
     spec = dict(
         address=dict(type="str", required=True, fallback=(env_fallback, ["TFE_ADDRESS"])),
         token=dict(type="str", no_log=True, fallback=(env_fallback, ["TFE_TOKEN"])),
+        allow_insecure_http=dict(type="bool", default=False),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
         timeout=dict(type="int", default=30),
@@ -157,6 +160,42 @@ _ERROR_CLASSES = {
 }
 
 
+def _shown_origin(parts):
+    """scheme://host[:port] of a split URL, for messages: no user information, path or query."""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = "[%s]" % host
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return "%s://%s%s" % (parts.scheme.lower(), host, ":%d" % port if port else "")
+
+
+def check_address_scheme(parts, allow_insecure_http=False, warn=None):
+    """Refuse an address that is not https (http only with ``allow_insecure_http``); ``parts`` from urlsplit.
+
+    Raises :class:`PtfeError` naming the options, before anything is sent; ``warn`` is told when plain HTTP
+    is accepted.
+    """
+    scheme = parts.scheme.lower()
+    shown = _shown_origin(parts)
+    if scheme == "https":
+        return
+    if scheme == "http":
+        if not allow_insecure_http:
+            raise PtfeError(
+                "Invalid address %s (option address or TFE_ADDRESS): plain http:// would send the API token and "
+                "every other secret in clear text. Use https://, or set allow_insecure_http=true to accept that "
+                "on a network you trust. Nothing was sent." % shown)
+        if warn:
+            warn("allow_insecure_http=true: the API token and every other secret travel in clear text to %s"
+                 % shown)
+        return
+    raise PtfeError("Invalid address %s (option address or TFE_ADDRESS): it must be an https:// URL. Nothing "
+                    "was sent." % shown)
+
+
 class PtfeResponse(object):
     """What came back: ``status``, ``headers`` (case-insensitive), ``body`` (parsed JSON or None), ``text``."""
 
@@ -211,7 +250,7 @@ class PtfeClient(object):
     """HTTP client for the PTFE / TFE API. See the module docstring for the retry and pacing policy."""
 
     def __init__(self, address, token=None, validate_certs=True, ca_path=None, timeout=30, max_retries=5,
-                 rate_limit=None, warn=None):
+                 rate_limit=None, warn=None, allow_insecure_http=False):
         if not HAS_REQUESTS:
             raise PtfeError("the Python library 'requests' is required: %s" % (REQUESTS_IMPORT_ERROR,))
         if not address:
@@ -222,12 +261,13 @@ class PtfeClient(object):
         self.address = address.rstrip("/")
         parts = urlsplit(self.address)
         self._origin = (parts.scheme.lower(), parts.netloc.lower())
+        self._warn = warn
+        check_address_scheme(parts, allow_insecure_http, warn=self._emit_warning)
         self.token = token
         self.timeout = timeout
         self.max_retries = max(0, int(max_retries or 0))
         self.rate_limit = float(rate_limit) if rate_limit else DEFAULT_RATE_LIMIT
         self._explicit_rate_limit = bool(rate_limit)
-        self._warn = warn
         self._sent = collections.deque()
         self.request_count = 0
         self.retry_count = 0
@@ -255,6 +295,7 @@ class PtfeClient(object):
             timeout=params.get("timeout") or 30,
             max_retries=params.get("max_retries", 5),
             warn=getattr(module, "warn", None),
+            allow_insecure_http=bool(params.get("allow_insecure_http")),
             **kwargs
         )
 

@@ -45,6 +45,7 @@ options:
     description:
       - Base URL of the PTFE installation, for example V(https://ptfe.example.com).
       - Required with O(method=api). Not used with O(method=host).
+      - An C(http://) address is refused before any request is sent unless O(allow_insecure_http=true).
       - If not set, the value of the E(TFE_ADDRESS) environment variable is used.
     type: str
     required: false

@@ -129,7 +129,9 @@ options:
         when verifying checksums.
     type: path
   allow_http:
-    description: Accept C(http://) download URLs. Without it only C(https://) is accepted.
+    description:
+      - Accept C(http://) download URLs. Without it only C(https://) is accepted.
+      - Applies to the download URLs only; the installation's O(address) has O(allow_insecure_http).
     type: bool
     default: false
 notes:

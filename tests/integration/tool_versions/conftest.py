@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 
 from tests.emulators.ptfe.process import start_emulator
+from tests.emulators.ptfe.server import start_in_thread
 from tests.emulators.releases import ReleasesMirror
 
 ADMIN_TOKEN = "tvadmin00000001.atlasv1.canary-admin-token-7f3a9c"
@@ -19,13 +21,16 @@ def mirror(tmp_path_factory):
         yield m
 
 
+USERS = [
+    {"username": "tvadmin", "site_admin": True, "token": ADMIN_TOKEN},
+    {"username": "tvuser", "site_admin": False, "token": USER_TOKEN},
+]
+
+
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
     """PTFE emulator with a site admin and an ordinary user."""
-    handle = start_emulator({"users": [
-        {"username": "tvadmin", "site_admin": True, "token": ADMIN_TOKEN},
-        {"username": "tvuser", "site_admin": False, "token": USER_TOKEN},
-    ]}, tmp_path_factory.mktemp("ptfe"))
+    handle = start_emulator({"users": USERS}, tmp_path_factory.mktemp("ptfe"))
     try:
         yield handle
     finally:
@@ -91,3 +96,46 @@ class Rig:
 @pytest.fixture
 def rig(emulator, mirror, tmp_path, playbook):
     return Rig(emulator, mirror, tmp_path, playbook)
+
+
+class PlainHttpEmulator:
+    """The PTFE emulator served over plain http from this process, with the control API of EmulatorHandle."""
+
+    ca_path = ""
+
+    def __init__(self, config):
+        self.server, _ca_path = start_in_thread(config)
+        assert self.server.url.startswith("http://")
+        self.url = self.server.url
+        self._session = requests.Session()
+
+    def control(self, method, path, json=None):  # pylint: disable=redefined-outer-name
+        resp = self._session.request(method, self.url + "/_emulator/" + path.lstrip("/"), json=json, timeout=30)
+        resp.raise_for_status()
+        return resp.json() if resp.content else None
+
+    def requests_log(self, clear=False):
+        log = self.control("GET", "requests")
+        if clear:
+            self.control("DELETE", "requests")
+        return log
+
+    def stop(self):
+        self._session.close()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def plain_http_emulator():
+    """The same users as ``emulator``, on http://: an installation reached without TLS."""
+    emu = PlainHttpEmulator({"users": USERS})
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def plain_http_rig(plain_http_emulator, mirror, tmp_path, playbook):
+    return Rig(plain_http_emulator, mirror, tmp_path, playbook)

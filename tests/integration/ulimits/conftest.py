@@ -1,7 +1,8 @@
 # Copyright: ptfe.ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A throwaway container from the test image for playbook runs of the ulimits role."""
+"""Throwaway containers for playbook runs of the ulimits role: one from the plain test image, and one that runs its
+own Docker engine (debian12-docker) for the restart guard that keeps Vault unsealed."""
 from __future__ import annotations
 
 import os
@@ -84,3 +85,80 @@ def target(target_container):
     """The container, with everything the role writes removed."""
     target_container.reset()
     return target_container
+
+
+# What a nested dockerd needs short of `privileged` (which needs CAP_SYS_RESOURCE, withheld here): every
+# capability but SYS_RESOURCE, unconfined seccomp/apparmor/systempaths and the host's cgroup tree.
+NESTED_DOCKER_CAPS = (
+    "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH",
+    "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE",
+    "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID",
+    "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO",
+    "SYS_TIME", "SYS_TTY_CONFIG", "SYSLOG", "WAKE_ALARM",
+)
+NESTED_IMAGE = "ptfe-fw/busybox:latest"
+VAULT_CONTAINER = "vault"
+# The engine is started by Debian's own init script, the one Ansible's service module calls to restart it. The
+# script raises its open-file limit to 1048576 first, which root cannot do without CAP_SYS_RESOURCE; that line
+# must not stop it here. The stand-in for Vault's container stops at once on SIGTERM and comes back with the
+# engine (restart policy), as PTFE's containers do.
+ENGINE_SETUP = r"""
+set -e
+sed -i 's/^\(\s*ulimit .*\)$/\1 || true/' /etc/init.d/docker
+mkdir -p /etc/docker /data
+printf '{"storage-driver": "vfs"}\n' > /etc/docker/daemon.json
+/etc/init.d/docker start >/dev/null 2>&1
+i=0; until docker info >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 300 ] || exit 1; sleep 0.1; done
+docker import /opt/ptfe-fw/rootfs.tar %(image)s >/dev/null
+docker run -d --name %(vault)s --restart always %(image)s sh -c 'trap "exit 0" TERM; while :; do sleep 1; done' >/dev/null
+""" % {"image": NESTED_IMAGE, "vault": VAULT_CONTAINER}
+
+
+class DockerTarget(Target):
+    """A container running its own Docker engine, with a stand-in for PTFE's Vault container."""
+
+    def engine(self):
+        """The pid of the running dockerd (from the init script's pid file), checked to be alive."""
+        return self.sh('pid=$(cat /var/run/docker-ssd.pid) && kill -0 "$pid" && echo "$pid"').stdout.strip()
+
+    def wait_for_engine(self):
+        self.sh("i=0; until docker info >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 300 ] || exit 1; sleep 0.1; done")
+
+    def vault_started(self):
+        """When the Vault stand-in started, and whether it runs."""
+        return self.sh("docker inspect -f '{{.State.StartedAt}} {{.State.Running}}' %s" % VAULT_CONTAINER).stdout.strip()
+
+    def new_container_nofile(self):
+        """Soft and hard open-file limit of a container created now."""
+        return self.sh("docker run --rm %s sh -c 'echo $(ulimit -Sn) $(ulimit -Hn)'" % NESTED_IMAGE).stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def docker_engine_image():
+    """The debian12-docker test image (built once and cached by tests/images/build.sh)."""
+    out = subprocess.run([str(ROOT / "tests" / "images" / "build.sh"), "debian12-docker"], capture_output=True,
+                         text=True, check=True, timeout=1800).stdout
+    return out.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def docker_target(docker_engine_image, tmp_path):
+    """A fresh container whose own Docker engine runs the Vault stand-in; no unseal key file in /data."""
+    name = "ptfe-ulimits-engine-it-%s" % uuid.uuid4().hex[:8]
+    args = ["run", "-d", "--init", "--name", name]
+    for cap in NESTED_DOCKER_CAPS:
+        args += ["--cap-add", cap]
+    args += ["--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+             "--security-opt", "systempaths=unconfined", "--cgroupns", "host",
+             "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", docker_engine_image, "sleep", "infinity"]
+    docker(*args)
+    try:
+        inventory = tmp_path / "inventory.ini"
+        inventory.write_text(
+            "%s ansible_connection=community.docker.docker ansible_python_interpreter=/usr/bin/python3\n" % name
+        )
+        target = DockerTarget(name, str(inventory))
+        target.sh(ENGINE_SETUP)
+        yield target
+    finally:
+        docker("rm", "-f", "-v", name, check=False)

@@ -122,12 +122,18 @@ esac
 """
 
 
-def test_running_docker_engine_is_restarted_only_on_change(playbook, target):
-    # A process named dockerd and an init script that records its calls stand in for a running engine.
+def start_fake_engine(target):
+    """A process named dockerd and an init script that records its calls stand in for a running engine."""
     target.write("/etc/init.d/docker", FAKE_INIT_SCRIPT)
     target.sh("chmod 0755 /etc/init.d/docker && cp /bin/sleep /usr/local/bin/dockerd && rm -f /var/tmp/docker-init.log")
-    pid = target.sh("nohup /usr/local/bin/dockerd 600 >/dev/null 2>&1 & echo $!").stdout.strip()
+    return int(target.sh("nohup /usr/local/bin/dockerd 600 >/dev/null 2>&1 & echo $!").stdout.strip())
+
+
+def test_running_docker_engine_is_restarted_only_on_change(playbook, target):
+    pid = start_fake_engine(target)
     target.write("/etc/docker/daemon.json", '{"log-driver": "journald"}\n')
+    # Vault can unseal itself from its key file (before a rekey), so nothing stands in the way of a restart.
+    target.write("/data/vault-unseal-key", "stand-in-unseal-key\n")
     try:
         first = run(playbook, target, GOOD)
         assert first.rc == 0, first.output
@@ -138,4 +144,25 @@ def test_running_docker_engine_is_restarted_only_on_change(playbook, target):
         assert second.host(target.name)["changed"] == 0
         assert target.sh("cat /var/tmp/docker-init.log", check=False).stdout.split() == calls
     finally:
-        target.sh("kill %s; rm -f /etc/init.d/docker /usr/local/bin/dockerd /var/tmp/docker-init.log" % int(pid), check=False)
+        target.sh("kill %d; rm -f /etc/init.d/docker /usr/local/bin/dockerd /var/tmp/docker-init.log"
+                  " /data/vault-unseal-key" % pid, check=False)
+
+
+def test_restart_withheld_when_the_containers_cannot_be_listed(playbook, target):
+    # No unseal key file, and no docker client to tell whether a container (Vault's) runs: no restart.
+    pid = start_fake_engine(target)
+    target.write("/etc/docker/daemon.json", '{"log-driver": "journald"}\n')
+    try:
+        assert target.sh("command -v docker", check=False).returncode != 0
+        result = run(playbook, target, {**GOOD, "ulimits_systemd_enabled": False})
+        assert result.rc == 0, result.output
+        calls = target.sh("cat /var/tmp/docker-init.log", check=False).stdout.split()
+        assert not {"restart", "stop", "start"} & set(calls), calls
+        assert json.loads(target.read("/etc/docker/daemon.json"))["default-ulimits"]["nofile"]["Soft"] == 4096
+        assert ("/etc/docker/daemon.json was updated, but the Docker engine is not restarted: there is no unseal key"
+                " file at /data/vault-unseal-key (ulimits_vault_unseal_key_path) and the running containers could not"
+                " be listed (docker ps: ") in result.stdout
+        assert "so Vault cannot unseal itself after a restart" in result.stdout
+    finally:
+        target.sh("kill %d; rm -f /etc/init.d/docker /usr/local/bin/dockerd /var/tmp/docker-init.log" % pid,
+                  check=False)

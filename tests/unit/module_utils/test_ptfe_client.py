@@ -63,7 +63,9 @@ def org_doc(name):
 
 def test_argument_spec_and_secrets():
     spec = ptfe_argument_spec(extra=dict(type="str"))
-    assert set(spec) == {"address", "token", "validate_certs", "ca_path", "timeout", "max_retries", "extra"}
+    assert set(spec) == {"address", "token", "allow_insecure_http", "validate_certs", "ca_path", "timeout",
+                         "max_retries", "extra"}
+    assert spec["allow_insecure_http"] == {"type": "bool", "default": False}
     assert spec["token"]["no_log"] is True
     assert spec["address"]["required"] is True
     assert spec["address"]["fallback"][1] == ["TFE_ADDRESS"] and spec["token"]["fallback"][1] == ["TFE_TOKEN"]
@@ -282,3 +284,89 @@ def test_tls_is_verified_by_default(emu):
     with pytest.raises(PtfeConnectionError) as err:
         client.request("GET", "/_health_check", authenticated=False, retry=False)
     assert "SSL" in str(err.value) or "certificate" in str(err.value)
+
+
+@pytest.fixture(scope="module")
+def plain_http_server():
+    """The emulator without TLS: what an installation behind plain http looks like."""
+    srv, _ca_path = start_in_thread({})
+    assert srv.url.startswith("http://")
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+class FakeModule:
+    """What PtfeClient.from_module reads from an AnsibleModule: params and warn."""
+
+    def __init__(self, **params):
+        self.params = {"token": None, "validate_certs": True, "ca_path": None, "timeout": 30, "max_retries": 0}
+        self.params.update(params)
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+
+def logged(server, count, timeout=5.0):
+    """The server's request log once it holds ``count`` entries (each is written after its response)."""
+    deadline = time.monotonic() + timeout
+    while len(server.log) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return [(e["method"], e["path"]) for e in server.log]
+
+
+def test_http_address_is_refused_before_any_request(plain_http_server, monkeypatch):
+    plain_http_server.reset()
+    sent = []
+    monkeypatch.setattr(client_mod.requests.Session, "send", lambda self, request, **kw: sent.append(request))
+    for module in (FakeModule(address=plain_http_server.url, token="TOKSECRET-http-1"),
+                   FakeModule(address=plain_http_server.url, token="TOKSECRET-http-1", allow_insecure_http=False)):
+        with pytest.raises(PtfeError) as err:
+            PtfeClient.from_module(module)
+        text = str(err.value)
+        assert "Invalid address %s (option address or TFE_ADDRESS)" % plain_http_server.url in text
+        assert "allow_insecure_http=true" in text and "Nothing was sent" in text
+        assert "TOKSECRET" not in text
+    # The scheme is compared without regard to case.
+    with pytest.raises(PtfeError):
+        PtfeClient("HTTP://" + plain_http_server.url[len("http://"):])
+    assert sent == []
+    assert plain_http_server.log == []
+
+
+def test_http_address_is_accepted_with_the_opt_in_and_warns(plain_http_server):
+    plain_http_server.reset()
+    module = FakeModule(address=plain_http_server.url + "/", allow_insecure_http=True)
+    client = PtfeClient.from_module(module)
+    resp = client.request("GET", "/_health_check", authenticated=False, retry=False)
+    assert resp.status == 200
+    assert logged(plain_http_server, 1) == [("GET", "/_health_check")]
+    assert module.warnings == [
+        "allow_insecure_http=true: the API token and every other secret travel in clear text to %s"
+        % plain_http_server.url]
+
+
+def test_https_address_needs_no_opt_in_and_gives_no_warning(emu):
+    module = FakeModule(address=emu.url, ca_path=emu.ca_path)
+    client = PtfeClient.from_module(module)
+    assert client.request("GET", "/_health_check", authenticated=False, retry=False).status == 200
+    assert module.warnings == []
+    # A bare host name is taken as https.
+    assert PtfeClient("ptfe.example.com").address == "https://ptfe.example.com"
+
+
+@pytest.mark.parametrize("address", ["ftp://ptfe.example.com", "file:///etc/passwd", "ws://ptfe.example.com"])
+def test_other_schemes_are_refused(address):
+    with pytest.raises(PtfeError) as err:
+        PtfeClient(address, allow_insecure_http=True)
+    assert "it must be an https:// URL" in str(err.value)
+    assert "(option address or TFE_ADDRESS)" in str(err.value)
+
+
+def test_refused_address_shows_no_user_information():
+    with pytest.raises(PtfeError) as err:
+        PtfeClient("http://ops:PASSSECRET99@ptfe.example.com:8080/path?token=QUERYSECRET")
+    text = str(err.value)
+    assert "PASSSECRET99" not in text and "QUERYSECRET" not in text and "ops:" not in text
+    assert "Invalid address http://ptfe.example.com:8080 " in text
