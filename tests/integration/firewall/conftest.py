@@ -3,12 +3,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A throwaway target reached over real SSH, for the firewall role's guard, input and check-mode tests.
 
-The container runs sshd on its own bridge network (fw-it-net); ansible-playbook connects from the machine
-running the tests, so the target sees the session come from the bridge's gateway address, and the role reads
-that address from SSH_CLIENT exactly as it would on a real host.
+The container runs sshd (on ports 22 and 2222) on its own dual-stack bridge network (fw-it-net, IPv4 and IPv6);
+ansible-playbook connects from the machine running the tests, so the target sees the session come from the
+bridge's gateway address, and the role reads that address and the port from SSH_CLIENT exactly as it would on a
+real host. busybox httpd answers on ports 80 and 9999 for probes over both address families, sent from the
+machine running the tests (the gateway). The target starts with IPV6=no in /etc/default/ufw, as an operator may
+have left it.
+
+A user-defined network with --ipv6 needs no IPv6 setting in the Docker daemon's configuration.
 """
 from __future__ import annotations
 
+import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -22,6 +28,25 @@ RECIPE = "debian12-docker"
 SUBNET = "192.168.232.0/24"
 GATEWAY = "192.168.232.1"
 TARGET_IP = "192.168.232.2"
+SUBNET6 = "fd00:232::/64"
+GATEWAY6 = "fd00:232::1"
+TARGET_IP6 = "fd00:232::2"
+SSH_ALT_PORT = 2222
+# busybox httpd for the probes: 80 is a web port (open to everyone), 9999 has no rule.
+PROBE_PORTS = (80, 9999)
+
+
+def connects(address, port, timeout=1.5):
+    """One TCP connection attempt from the machine running the tests: True when it connects, False when it
+    times out (dropped). A refusal (RST: nothing listens, or a REJECT) fails the test, it is neither."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect((address, port))
+        except socket.timeout:
+            return False
+        return True
 
 
 class Target(ContainerTarget):
@@ -47,23 +72,35 @@ def ssh_target(tmp_path_factory):
     keydir = tmp_path_factory.mktemp("fw-ssh")
     key = keydir / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True, timeout=30)
-    docker("network", "create", "--subnet", SUBNET, "--gateway", GATEWAY, network)
+    docker("network", "create", "--ipv6", "--subnet", SUBNET, "--gateway", GATEWAY, "--subnet", SUBNET6,
+           "--gateway", GATEWAY6, network)
     try:
         # NET_ADMIN is all ufw and iptables need inside the container's own network namespace.
         docker("run", "-d", "--name", name, "--hostname", name, "--cap-add", "NET_ADMIN", "--network", network,
-               "--ip", TARGET_IP, image, "sleep", "infinity")
+               "--ip", TARGET_IP, "--ip6", TARGET_IP6, image, "sleep", "infinity")
         target = Target(name, "")
         pub = (keydir / "id_ed25519.pub").read_text().strip()
         target.sh("mkdir -p /run/sshd /root/.ssh && chmod 700 /root/.ssh && echo '%s' > /root/.ssh/authorized_keys"
-                  " && chmod 600 /root/.ssh/authorized_keys && /usr/sbin/sshd" % pub)
-        inventory = keydir / "inventory.ini"
-        inventory.write_text(
-            "[targets]\n%s ansible_host=%s ansible_user=root ansible_ssh_private_key_file=%s "
-            "ansible_python_interpreter=/usr/bin/python3 "
-            "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-            "-o ConnectTimeout=10'\n" % (name, TARGET_IP, key)
-        )
-        target.inventory = str(inventory)
+                  " && chmod 600 /root/.ssh/authorized_keys && /usr/sbin/sshd -p 22 -p %d" % (pub, SSH_ALT_PORT))
+        target.sh("mkdir -p /srv/www && echo ok > /srv/www/index.html && for port in %s; do"
+                  " busybox httpd -p $port -h /srv/www; done" % " ".join(str(p) for p in PROBE_PORTS))
+        target.sh("sed -i 's/^IPV6=.*/IPV6=no/' /etc/default/ufw && grep -qx IPV6=no /etc/default/ufw")
+        # The bridge's new IPv6 gateway address answers once duplicate address detection is over (about 2 s).
+        for attempt in range(10):
+            if connects(TARGET_IP6, PROBE_PORTS[0], timeout=1 + attempt):
+                break
+        else:
+            pytest.fail("the target does not answer over IPv6 on %s" % TARGET_IP6)
+        for port in (22, SSH_ALT_PORT):
+            inventory = keydir / ("inventory-%d.ini" % port)
+            inventory.write_text(
+                "[targets]\n%s ansible_host=%s ansible_port=%d ansible_user=root ansible_ssh_private_key_file=%s "
+                "ansible_python_interpreter=/usr/bin/python3 "
+                "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+                "-o ConnectTimeout=10'\n" % (name, TARGET_IP, port, key)
+            )
+        target.inventory = str(keydir / "inventory-22.ini")
+        target.inventory_alt_port = str(keydir / ("inventory-%d.ini" % SSH_ALT_PORT))
         yield target
     finally:
         docker("rm", "-f", name, check=False)
