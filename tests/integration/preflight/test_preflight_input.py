@@ -49,3 +49,36 @@ def test_bad_input_fails_before_any_check(override, message):
     assert message in " ".join(result.output.split()), result.output
     assert "Read the listening TCP ports" not in result.output
     assert "Connect to the TCP endpoints" not in result.output
+
+
+# Every required key of the argument spec, left out of an entry that has the others.
+MISSING = [
+    ("preflight_ports", {"state": "free", "name": "HTTPS for users"}, "port"),
+    ("preflight_ports", {"port": 443, "name": "HTTPS for users"}, "state"),
+    ("preflight_endpoints", {"host": "github.com", "port": 443}, "name"),
+    ("preflight_disk", {"min_free_gib": 40}, "path"),
+    ("preflight_disk", {"path": "/var/lib/docker"}, "min_free_gib"),
+]
+
+
+@pytest.mark.parametrize("variable,entry,key", MISSING, ids=["%s-%s" % (m[0], m[2]) for m in MISSING])
+def test_missing_required_key_fails_at_the_argument_spec(variable, entry, key):
+    """The role's defaults cannot stand in for a required key of an entry the user gives, so the argument spec,
+    the role's first task, catches it and names it; nothing runs after it."""
+    result = run_playbook(PLAYBOOK, {variable: [entry]})
+    assert result.rc != 0
+    assert "TASK [ptfe.ops.preflight : Validating arguments against arg spec 'main'" in result.output
+    assert "missing required arguments: %s found in %s" % (key, variable) in result.output, result.output
+    assert result.host() == {"ok": 0, "changed": 0, "unreachable": 0, "failed": 1, "skipped": 0, "rescued": 0,
+                             "ignored": 0}, result.output
+
+
+def test_every_problem_is_named_at_once():
+    result = run_playbook(PLAYBOOK, {"preflight_ports": [{"port": 0, "state": "free"}], "preflight_connect_timeout": 0,
+                                     "preflight_disk": [{"path": "data", "min_free_gib": -1}]})
+    assert result.rc != 0
+    out = " ".join(result.output.split())
+    for message in ("preflight_ports: port 0 is outside 1-65535.", "preflight_connect_timeout (0) must be 1 second or more.",
+                    "preflight_disk: path 'data' must be absolute", "preflight_disk: min_free_gib of 'data' must be 0 or more"):
+        assert message in out, result.output
+    assert result.host()["ok"] == 1  # the argument spec passed; the check of ranges and shapes failed

@@ -158,14 +158,15 @@ def test_aes256_with_dynamodb_locking(moto, role_vars):
     extra = role_vars("ptfe-state-aes", state_bucket_encryption="AES256", state_bucket_lock="dynamodb",
                       state_bucket_dynamodb_table="ptfe-state-locks", state_bucket_backend_mode="0600",
                       state_bucket_noncurrent_version_expiration_days=30,
-                      state_bucket_tags={"service": "ptfe", "purpose": "install-state"})
+                      # A number as a tag value: S3 stores and returns it as a string, which must count as converged.
+                      state_bucket_tags={"service": "ptfe", "purpose": "install-state", "cost_center": 4711})
     result = run_playbook(PLAYBOOK, extra)
     assert result.rc == 0, result.output
     got = read_back(s3, "ptfe-state-aes")
     assert got["sse"] == {"SSEAlgorithm": "AES256"}
     assert got["lifecycle"][0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
     tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket="ptfe-state-aes")["TagSet"]}
-    assert tags == {"service": "ptfe", "purpose": "install-state"}
+    assert tags == {"service": "ptfe", "purpose": "install-state", "cost_center": "4711"}
     backend = Path(extra["state_bucket_backend_path"])
     assert stat.S_IMODE(backend.stat().st_mode) == 0o600
     block = backend_block(backend.read_text())
@@ -187,17 +188,22 @@ BAD_INPUT = [
     ({"state_bucket_encryption": "AES256", "state_bucket_kms_key": "alias/ptfe-state"}, "state_bucket_kms_key is set but state_bucket_encryption is AES256"),
     ({"state_bucket_encryption": "aws:kms:dsse"}, "state_bucket_encryption"),
     ({"state_bucket_region": "Ireland"}, "state_bucket_region 'Ireland' is not an AWS region name"),
-    ({"state_bucket_backend_mode": "0644"}, "state_bucket_backend_mode a quoted mode of 0640 or stricter"),
+    # The argument spec's choices: a mode looser than 0640, and a mode YAML read as a number (0640 unquoted is 416).
+    ({"state_bucket_backend_mode": "0644"}, "value of state_bucket_backend_mode must be one of: 0640, 0600, 0440, 0400, got: 0644"),
+    ({"state_bucket_backend_mode": 416}, "value of state_bucket_backend_mode must be one of: 0640, 0600, 0440, 0400, got: 416"),
+    ({"state_bucket_backend_mode": 640}, "value of state_bucket_backend_mode must be one of: 0640, 0600, 0440, 0400, got: 640"),
     ({"state_bucket_backend_path": "backend.tf"}, "state_bucket_backend_path must be an absolute path ending in .tf"),
     ({"state_bucket_backend_path": "/nonexistent-dir/backend.tf"}, "state_bucket_backend_path: directory /nonexistent-dir does not exist"),
     ({"state_bucket_noncurrent_version_expiration_days": 0}, "state_bucket_noncurrent_version_expiration_days must be 1 or more"),
+    ({"state_bucket_lifecycle_rule_id": "r" * 256}, "state_bucket_lifecycle_rule_id must be 1 to 255 characters (got 256)"),
+    ({"state_bucket_region": None}, "state_bucket_region '' is not an AWS region name"),
     ({"state_bucket_state_key": "/state.tfstate"}, "state_bucket_state_key '/state.tfstate' must be an object key"),
     ({"state_bucket_lock": "dynamodb"}, "state_bucket_dynamodb_table '' must name a DynamoDB table"),
     ({"state_bucket_endpoint_url": "ftp://127.0.0.1"}, "state_bucket_endpoint_url 'ftp://127.0.0.1' must be an http(s) URL"),
 ]
 
 
-@pytest.mark.parametrize("override,message", BAD_INPUT, ids=[next(iter(o)) + "=" + str(next(iter(o.values()))) for o, _message in BAD_INPUT])
+@pytest.mark.parametrize("override,message", BAD_INPUT, ids=[next(iter(o)) + "=" + str(next(iter(o.values())))[:40] for o, _message in BAD_INPUT])
 def test_bad_input_fails_before_any_change(moto, kms_key, role_vars, override, message):
     s3 = moto.client("s3")
     before = bucket_names(s3)
@@ -211,12 +217,26 @@ def test_bad_input_fails_before_any_change(moto, kms_key, role_vars, override, m
     assert "Read the current bucket settings" not in result.output  # S3 was never called
 
 
-def test_missing_required_variable_is_named(role_vars):
-    extra = role_vars("ptfe-state-bad-input")
-    del extra["state_bucket_region"]
+REQUIRED = ("state_bucket_name", "state_bucket_region", "state_bucket_backend_path")
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_missing_required_variable_fails_at_the_argument_spec(moto, role_vars, name):
+    """The role's defaults give no value to a required variable, so leaving it out is caught by the argument spec,
+    the role's first task, which names it; nothing runs after it."""
+    s3 = moto.client("s3")
+    before = bucket_names(s3)
+    extra = role_vars("ptfe-state-missing", state_bucket_kms_key="alias/ptfe-state")
+    backend = Path(extra["state_bucket_backend_path"])
+    del extra[name]
     result = run_playbook(PLAYBOOK, extra)
     assert result.rc != 0
-    assert "state_bucket_region" in result.output
+    assert "TASK [ptfe.ops.state_bucket : Validating arguments against arg spec 'main'" in result.output
+    assert "missing required arguments: %s" % name in result.output, result.output
+    assert result.host() == {"ok": 0, "changed": 0, "unreachable": 0, "failed": 1, "skipped": 0, "rescued": 0,
+                             "ignored": 0}, result.output
+    assert bucket_names(s3) == before
+    assert not backend.exists()
 
 
 TERRAFORM = textwrap.dedent("""
