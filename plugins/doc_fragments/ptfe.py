@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Options shared by every module that talks to the PTFE / TFE API."""
+    """Options shared by every module that talks to the PTFE / TFE API, and the action group they make."""
 
     DOCUMENTATION = r"""
 options:
@@ -35,7 +35,7 @@ options:
     type: str
   validate_certs:
     description:
-      - Verify the server's TLS certificate.
+      - Verify the TLS certificate of the installation at O(address), against O(ca_path) when it is set.
       - Only set to V(false) against a throwaway test installation.
     type: bool
     default: true
@@ -46,7 +46,7 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for the server to connect and to answer, per HTTP request.
+      - Seconds to wait for the installation to connect and to answer, per HTTP request.
     type: int
     default: 30
   max_retries:
@@ -58,6 +58,13 @@ options:
       - On HTTP 429 the wait is the server's C(X-RateLimit-Reset), otherwise an exponential backoff.
     type: int
     default: 5
+attributes:
+  action_group:
+    description: Use C(group/ptfe.ops.ptfe) in C(module_defaults) to give the installation's address, token
+      and TLS options once for every C(ptfe_*) task of a play.
+    support: full
+    membership:
+      - ptfe.ops.ptfe
 notes:
   - Requests are paced under the server's rate limit (30 requests per second unless the server's
     C(X-RateLimit-Limit) header says otherwise) and share one kept-alive HTTPS connection.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Connection options shared by every module that talks to Vault (or OpenBao)."""
+    """Connection options shared by every module that talks to Vault or OpenBao, and the action group they make."""
 
     DOCUMENTATION = r"""
 options:
@@ -40,7 +40,7 @@ options:
     type: str
   validate_certs:
     description:
-      - Verify the server's TLS certificate.
+      - Verify the Vault server's TLS certificate (against O(ca_cert) when it is set).
       - Only set to V(false) against a throwaway test server.
     type: bool
     default: true
@@ -53,8 +53,7 @@ options:
     type: bool
     default: false
   timeout:
-    description:
-      - Seconds to wait for the server to connect and to answer, per HTTP request.
+    description: Seconds to wait for Vault to connect and answer, per request.
     type: int
     default: 30
   max_retries:
@@ -64,6 +63,12 @@ options:
         retried; after a lost answer the module reads the state back on its next run instead.
     type: int
     default: 3
+attributes:
+  action_group:
+    description: Use C(group/ptfe.ops.vault) in C(module_defaults) to set Vault's URL, token and TLS once.
+    support: full
+    membership:
+      - ptfe.ops.vault
 requirements:
   - hvac (Python library, on the host that runs the module, usually the controller)
 """

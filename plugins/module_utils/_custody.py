@@ -27,39 +27,38 @@ import errno
 import hashlib
 import json
 import os
-import tempfile
 
-try:
-    import fcntl
-    HAS_FCNTL = True
-except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None
-    HAS_FCNTL = False
+from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
+from ansible_collections.ptfe.ops.plugins.module_utils._files import (
+    DocumentError,
+    atomic_write_json,
+    json_bytes,
+    parse_json_document,
+    read_json,
+    remove,
+)
+from ansible_collections.ptfe.ops.plugins.module_utils._libraries import optional_import
+from ansible_collections.ptfe.ops.plugins.module_utils._redact import Redactor
 
-try:
-    import boto3
-    from botocore.config import Config as BotoConfig
-    from botocore.exceptions import BotoCoreError, ClientError
-    HAS_BOTO3 = True
-    BOTO3_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the modules with missing_required_lib
-    boto3 = None
-    BotoConfig = None
-    HAS_BOTO3 = False
+fcntl = optional_import("fcntl")[0]  # POSIX only; without it no lock is taken
+boto3, BOTO3_IMPORT_ERROR = optional_import("boto3")
+botocore_config = optional_import("botocore.config")[0]
+botocore_exceptions = optional_import("botocore.exceptions")[0]
+HAS_BOTO3 = boto3 is not None and botocore_exceptions is not None
 
-    class BotoCoreError(Exception):
-        """Stands in for botocore's class when boto3 is missing (never raised)."""
 
-    class ClientError(Exception):
-        """Stands in for botocore's class when boto3 is missing (never raised)."""
+class _NeverRaised(Exception):
+    """Stands in for botocore's exception classes when boto3 is missing."""
 
-    BOTO3_IMPORT_ERROR = exc
+
+BotoCoreError = getattr(botocore_exceptions, "BotoCoreError", _NeverRaised)
+ClientError = getattr(botocore_exceptions, "ClientError", _NeverRaised)
 
 DOCUMENT_VERSION = 2
 KINDS = ("keys", "pending", "state", "archive", "previous")
 
 
-class CustodyError(Exception):
+class CustodyError(OpsError):
     """The keys cannot be kept safely; the message says what to do."""
 
 
@@ -67,73 +66,17 @@ def now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def encode(document):
-    return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
-
-
 def fingerprint(value):
     """A short, non-reversible tag of a secret (to tell two keys apart without showing either)."""
     return hashlib.sha256(str(value).strip().encode()).hexdigest()[:16]
 
 
-# ------------------------------------------------------------------------------------------- files
-
-
-def atomic_write_json(path, document):
-    """Write ``document`` to ``path`` atomically, mode 0600, fsynced (file and directory)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+def read_document(read, *args):
+    """``read(*args)`` (a reader of ``_files``), with a document that is not one raised as a CustodyError."""
     try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(encode(document))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    fsync_dir(directory)
-
-
-def fsync_dir(directory):
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
-
-
-def parse_document(raw, where):
-    try:
-        document = json.loads(raw)
-    except ValueError:
-        raise CustodyError("Failed to read %s: not JSON. Move it away after checking what it holds." % where)
-    if not isinstance(document, dict):
-        raise CustodyError("Failed to read %s: not a JSON object. Move it away after checking what it holds."
-                           % where)
-    return document
-
-
-def read_json(path):
-    if not path or not os.path.exists(path):
-        return None
-    if not os.path.isfile(path):
-        raise CustodyError("Failed to read %s: not a regular file" % path)
-    with open(path, "rb") as handle:
-        return parse_document(handle.read(), path)
-
-
-def remove(path):
-    if path and os.path.exists(path):
-        os.unlink(path)
-        fsync_dir(os.path.dirname(os.path.abspath(path)))
+        return read(*args)
+    except DocumentError as exc:
+        raise CustodyError(str(exc))
 
 
 # ------------------------------------------------------------------------------------------- custodies
@@ -230,14 +173,14 @@ class FileCustody(Custody):
         return bool(self.name(kind, "x"))
 
     def read(self, kind, nonce=None):
-        return read_json(self.name(kind, nonce))
+        return read_document(read_json, self.name(kind, nonce))
 
     def write(self, kind, document, nonce=None):
         path = self.name(kind, nonce)
         if not path:
             return
         atomic_write_json(path, document)
-        if read_json(path) != json.loads(encode(document)):
+        if read_document(read_json, path) != json.loads(json_bytes(document)):
             raise CustodyError("Failed to store %s: the file read back differs from what was written" % path)
 
     def delete(self, kind, nonce=None):
@@ -260,7 +203,7 @@ class FileCustody(Custody):
     def lock(self):
         """An exclusive ``flock`` on ``<keys_file>.lock`` (or the state file's), held until the process ends: two
         runs (two hosts given the same path, or two forks) never work on one keys file at the same time."""
-        if not HAS_FCNTL or self._lock is not None:
+        if fcntl is None or self._lock is not None:
             return
         path = (self.keys_file or self.state_file) + ".lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -284,8 +227,9 @@ class S3Custody(Custody):
     durable = True
 
     def __init__(self, bucket, key, kms_key_id=None, state_key=None, client=None, region=None, endpoint_url=None,
-                 profile=None, ca_bundle=None):
+                 profile=None, ca_bundle=None, redactor=None):
         self.bucket = bucket
+        self.redactor = redactor if redactor is not None else Redactor()
         self.key = key.lstrip("/")
         self.state_key = state_key
         self.kms_key_id = kms_key_id or None
@@ -294,8 +238,8 @@ class S3Custody(Custody):
                 raise CustodyError("Failed to import boto3: %s" % BOTO3_IMPORT_ERROR)
             session = boto3.session.Session(profile_name=profile or None, region_name=region or None)
             client = session.client("s3", endpoint_url=endpoint_url or None, verify=ca_bundle or None,
-                                    config=BotoConfig(retries={"max_attempts": 5, "mode": "standard"},
-                                                      connect_timeout=10, read_timeout=30))
+                                    config=botocore_config.Config(retries={"max_attempts": 5, "mode": "standard"},
+                                                                  connect_timeout=10, read_timeout=30))
         self.client = client
 
     def name(self, kind, nonce=None):
@@ -312,12 +256,16 @@ class S3Custody(Custody):
             "previous": "%s.pre-%s" % (self.key, nonce),
         }[kind]
 
-    def _fail(self, action, kind, nonce, exc):
+    def _detail(self, exc):
+        """What went wrong with an S3 call, redacted: S3's error code and message, or the exception."""
         detail = str(exc)
         if isinstance(exc, ClientError):
             err = exc.response.get("Error", {})
             detail = "%s: %s" % (err.get("Code"), err.get("Message"))
-        raise CustodyError("Failed to %s %s: %s" % (action, self.name(kind, nonce), detail))
+        return self.redactor(detail)
+
+    def _fail(self, action, kind, nonce, exc):
+        raise CustodyError("Failed to %s %s: %s" % (action, self.name(kind, nonce), self._detail(exc)))
 
     def read(self, kind, nonce=None):
         try:
@@ -329,10 +277,10 @@ class S3Custody(Custody):
             self._fail("read", kind, nonce, exc)
         except BotoCoreError as exc:
             self._fail("read", kind, nonce, exc)
-        return parse_document(raw, self.name(kind, nonce))
+        return read_document(parse_json_document, raw, self.name(kind, nonce))
 
     def write(self, kind, document, nonce=None):
-        body = encode(document)
+        body = json_bytes(document)
         extra = {"ServerSideEncryption": "aws:kms"}
         if self.kms_key_id:
             extra["SSEKMSKeyId"] = self.kms_key_id
@@ -361,24 +309,20 @@ class S3Custody(Custody):
         try:
             status = self.client.get_bucket_versioning(Bucket=self.bucket).get("Status")
         except (ClientError, BotoCoreError) as exc:
-            detail = str(exc)
-            if isinstance(exc, ClientError):
-                err = exc.response.get("Error", {})
-                detail = "%s: %s" % (err.get("Code"), err.get("Message"))
-            return ["s3_bucket: cannot read the versioning of bucket %s (%s)" % (self.bucket, detail)]
+            return ["s3_bucket: cannot read the versioning of bucket %s (%s)" % (self.bucket, self._detail(exc))]
         if status != "Enabled":
             return ["s3_bucket: bucket %s does not have versioning enabled (status %s); without it an overwrite "
                     "would lose the keys it replaces" % (self.bucket, status or "never enabled")]
         return []
 
 
-def custody_from_params(params):
-    """The custody the module options describe."""
+def custody_from_params(params, redactor=None):
+    """The custody the module options describe; S3 error messages pass through ``redactor``."""
     if params.get("custody") == "s3":
         return S3Custody(params["s3_bucket"], params["s3_object"], kms_key_id=params.get("s3_kms_key_id"),
                          state_key=None, region=params.get("s3_region"),
                          endpoint_url=params.get("s3_endpoint_url"), profile=params.get("s3_profile"),
-                         ca_bundle=params.get("s3_ca_bundle"))
+                         ca_bundle=params.get("s3_ca_bundle"), redactor=redactor)
     return FileCustody(params.get("keys_file"), params.get("state_file"))
 
 

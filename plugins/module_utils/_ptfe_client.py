@@ -10,7 +10,9 @@ it is for the collection's own modules and may change without notice.
 Design, in short:
 
 * One ``requests.Session`` per client, so connections are kept alive (a TLS handshake per request would
-  make the 30 requests/second rate limit unreachable).
+  make the 30 requests/second rate limit unreachable). The session is set up, TLS verified and retries
+  decided as in every HTTP client of the collection (``_http``); redirects are refused, since they would
+  carry the token to wherever they point.
 * Bearer authentication, TLS verified by default (``validate_certs``, ``ca_path``), JSON:API in and out.
 * HTTPS only, unless the caller opts in with ``allow_insecure_http``: over ``http://`` the token would travel
   in clear text. The address is checked when the client is built, before any request.
@@ -31,72 +33,59 @@ Design, in short:
 
   On 429 the wait is the server's ``X-RateLimit-Reset`` (seconds, a float), else an exponential backoff;
   on 503 ``Retry-After`` is honoured when present.
-* Typed errors. Nothing here calls ``fail_json``; modules turn a :class:`PtfeError` into one message.
-  Messages never contain the token or secret query-string values.
+* Typed errors. Nothing here calls ``fail_json``; the module base turns a :class:`PtfeError` into one
+  message. Messages pass through the client's ``redactor`` (shared with the module), which knows the token
+  and every secret query-string value the client sent.
 """
 
 from __future__ import annotations
 
 import collections
 import json as _json
-import random
 import re
 import time
 
 from urllib.parse import urlencode, urljoin, urlsplit, parse_qsl
 
-try:
-    import requests
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the modules with missing_required_lib
-    requests = None
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = exc
-
 from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
+from ansible_collections.ptfe.ops.plugins.module_utils._http import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    backoff,
+    describe,
+    http_argument_spec,
+    may_retry,
+    new_session,
+    requests,
+    tls_verify,
+)
+from ansible_collections.ptfe.ops.plugins.module_utils._redact import REDACTED, Redactor, is_secret_key
 
 JSONAPI_MEDIA_TYPE = "application/vnd.api+json"
 DEFAULT_RATE_LIMIT = 30.0
 PACING_FACTOR = 0.95
 PACING_WINDOW = 1.0
-IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"))
-RETRY_STATUSES = frozenset((429, 502, 503))
-MAX_BACKOFF = 30.0
-MAX_RATE_LIMIT_WAIT = 60.0
 NOT_FOUND_HINT = "not found, or this token may not see it (not a site admin / no entitlement)"
-SECRET_QUERY_KEYS = ("token", "password", "secret", "access_token", "api_token")
-REDACTED = "********"
-_SECRET_QUERY_RE = re.compile(r"(?i)((?:^|[?&;\s])(?:%s)=)[^&#\s'\"]*" % "|".join(SECRET_QUERY_KEYS))
 
 
 def ptfe_argument_spec(**extra):
-    """Return the shared argument spec of every ptfe_* module, merged with ``extra`` options."""
+    """Return the shared argument spec of every ptfe_* module (doc fragment ptfe.ops.ptfe),
+    merged with ``extra`` options."""
     spec = dict(
         address=dict(type="str", required=True, fallback=(env_fallback, ["TFE_ADDRESS"])),
         token=dict(type="str", no_log=True, fallback=(env_fallback, ["TFE_TOKEN"])),
         allow_insecure_http=dict(type="bool", default=False),
-        validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
-        timeout=dict(type="int", default=30),
         max_retries=dict(type="int", default=5),
     )
+    spec.update(http_argument_spec())
     spec.update(extra)
     return spec
 
 
-def redact(text, secrets=()):
-    """Remove secret query-string values and any of ``secrets`` from ``text``."""
-    if text is None:
-        return text
-    text = str(text)
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    return _SECRET_QUERY_RE.sub(lambda m: m.group(1) + REDACTED, text)
-
-
-class PtfeError(Exception):
+class PtfeError(OpsError):
     """Base class of every error the client raises."""
 
     def __init__(self, message, action=None):
@@ -250,7 +239,7 @@ class PtfeClient(object):
     """HTTP client for the PTFE / TFE API. See the module docstring for the retry and pacing policy."""
 
     def __init__(self, address, token=None, validate_certs=True, ca_path=None, timeout=30, max_retries=5,
-                 rate_limit=None, warn=None, allow_insecure_http=False):
+                 rate_limit=None, warn=None, allow_insecure_http=False, redactor=None):
         if not HAS_REQUESTS:
             raise PtfeError("the Python library 'requests' is required: %s" % (REQUESTS_IMPORT_ERROR,))
         if not address:
@@ -263,6 +252,8 @@ class PtfeClient(object):
         self._origin = (parts.scheme.lower(), parts.netloc.lower())
         self._warn = warn
         check_address_scheme(parts, allow_insecure_http, warn=self._emit_warning)
+        #: Every secret this client sends or learns is added here; messages pass through it.
+        self.redactor = redactor if redactor is not None else Redactor()
         self.token = token
         self.timeout = timeout
         self.max_retries = max(0, int(max_retries or 0))
@@ -271,21 +262,23 @@ class PtfeClient(object):
         self._sent = collections.deque()
         self.request_count = 0
         self.retry_count = 0
-        self.session = requests.Session()
-        # Passed on every request: a Session-level ``verify`` loses against REQUESTS_CA_BUNDLE in the
-        # environment (requests merges environment settings over session settings).
-        if not validate_certs:
-            self.verify = False
-        elif ca_path:
-            self.verify = ca_path
-        else:
-            self.verify = True
-        self.session.verify = self.verify
-        self.session.headers.update({"Accept": JSONAPI_MEDIA_TYPE, "User-Agent": "ptfe.ops"})
+        self.verify = tls_verify(validate_certs, ca_path)
+        self.session = new_session(self.verify, headers={"Accept": JSONAPI_MEDIA_TYPE})
+
+    @property
+    def token(self):
+        """The API token sent as a bearer token (None: none is sent). Setting it registers it as a secret."""
+        return self._token
+
+    @token.setter
+    def token(self, value):
+        self.redactor.add(value)
+        self._token = value
 
     @classmethod
     def from_module(cls, module, **kwargs):
-        """Build a client from the options of :func:`ptfe_argument_spec`; warnings go to ``module.warn``."""
+        """Build a client from the options of :func:`ptfe_argument_spec`; warnings go to ``module.warn``, and
+        secrets to the module's ``redactor`` when it has one."""
         params = module.params
         return cls(
             params["address"],
@@ -296,6 +289,7 @@ class PtfeClient(object):
             max_retries=params.get("max_retries", 5),
             warn=getattr(module, "warn", None),
             allow_insecure_http=bool(params.get("allow_insecure_http")),
+            redactor=getattr(module, "redactor", None),
             **kwargs
         )
 
@@ -309,7 +303,7 @@ class PtfeClient(object):
         if re.match(r"(?i)^https?://", path):
             parts = urlsplit(path)
             if (parts.scheme.lower(), parts.netloc.lower()) != self._origin:
-                other = redact(parts.scheme + "://" + parts.netloc)
+                other = self.redactor(parts.scheme + "://" + parts.netloc)
                 raise PtfeError("refusing to follow %s: it is not on %s" % (other, self.address))
             return path
         if not path.startswith("/"):
@@ -325,16 +319,15 @@ class PtfeClient(object):
         shown = parts.path or "/"
         if query:
             shown += "?" + "&".join(
-                "%s=%s" % (k, REDACTED if k.lower() in SECRET_QUERY_KEYS else v) for k, v in query
+                "%s=%s" % (k, REDACTED if is_secret_key(k) else v) for k, v in query
             )
         return shown
 
-    def _secrets(self, params=None):
-        secrets = [self.token] if self.token else []
+    def _register_secrets(self, params=None):
+        """Register the values of secret query-string parameters (the IACT travels as ``?token=``)."""
         for key, value in (params or {}).items():
-            if key.lower() in SECRET_QUERY_KEYS and value:
-                secrets.append(str(value))
-        return secrets
+            if is_secret_key(key):
+                self.redactor.add(value)
 
     def _emit_warning(self, text):
         if self._warn:
@@ -367,37 +360,6 @@ class PtfeClient(object):
             if limit > 0:
                 self.rate_limit = limit
 
-    @staticmethod
-    def _backoff(attempt, status=None, headers=None):
-        """Seconds to wait before retry number ``attempt`` (1-based)."""
-        headers = headers or {}
-        if status == 429:
-            reset = headers.get("X-RateLimit-Reset")
-            if reset:
-                try:
-                    return min(MAX_RATE_LIMIT_WAIT, max(0.0, float(reset))) + random.uniform(0.05, 0.25)
-                except ValueError:
-                    pass
-        if status == 503:
-            after = headers.get("Retry-After")
-            if after:
-                try:
-                    return min(MAX_RATE_LIMIT_WAIT, max(0.0, float(after)))
-                except ValueError:
-                    pass
-        return min(MAX_BACKOFF, 0.5 * (2 ** (attempt - 1))) * random.uniform(0.8, 1.2)
-
-    @staticmethod
-    def _may_retry(method, retry, status=None, connection_error=False):
-        if retry is False:
-            return False
-        if retry is True:
-            return connection_error or status in RETRY_STATUSES
-        if method in IDEMPOTENT_METHODS:
-            return connection_error or status in RETRY_STATUSES
-        # POST and anything else: only a 429, which the rate limiter sends before the application acts.
-        return status == 429
-
     # -- the request -------------------------------------------------------------------------------------
 
     def request(self, method, path, *, params=None, json=None, data=None, headers=None, expected=(200,),
@@ -413,7 +375,7 @@ class PtfeClient(object):
         method = method.upper()
         url = self._url(path)
         shown = self._display_path(url, params)
-        secrets = self._secrets(params)
+        self._register_secrets(params)
         req_headers = {}
         if authenticated and self.token:
             req_headers["Authorization"] = "Bearer %s" % self.token
@@ -437,9 +399,9 @@ class PtfeClient(object):
                 resp = self.session.request(method, url, params=params, data=body, headers=req_headers,
                                             timeout=self.timeout, allow_redirects=False, verify=self.verify)
             except requests.exceptions.RequestException as exc:
-                reason = redact("%s: %s" % (type(exc).__name__, exc), secrets)
-                if attempt <= self.max_retries and self._may_retry(method, retry, connection_error=True):
-                    wait = self._backoff(attempt)
+                reason = self.redactor(describe(exc))
+                if attempt <= self.max_retries and may_retry(method, retry, connection_error=True):
+                    wait = backoff(attempt)
                     self.retry_count += 1
                     self._emit_warning("Retrying %s %s in %.1fs after a connection error (retry %d of %d): %s"
                                        % (method, shown, wait, attempt, self.max_retries, reason))
@@ -452,16 +414,15 @@ class PtfeClient(object):
             self._learn_rate_limit(resp.headers)
             if resp.status_code in expected:
                 return self._response(resp)
-            if (resp.status_code in RETRY_STATUSES and attempt <= self.max_retries
-                    and self._may_retry(method, retry, status=resp.status_code)):
-                wait = self._backoff(attempt, resp.status_code, resp.headers)
+            if attempt <= self.max_retries and may_retry(method, retry, status=resp.status_code):
+                wait = backoff(attempt, resp.status_code, resp.headers)
                 self.retry_count += 1
                 self._emit_warning("Retrying %s %s in %.1fs after HTTP %d (retry %d of %d)"
                                    % (method, shown, wait, resp.status_code, attempt, self.max_retries))
                 resp.close()
                 time.sleep(wait)
                 continue
-            raise self._http_error(resp, method, shown, action, secrets, attempt)
+            raise self._http_error(resp, method, shown, action, attempt)
 
     def _response(self, resp):
         text = resp.text
@@ -475,7 +436,7 @@ class PtfeClient(object):
                     body = None
         return PtfeResponse(resp.status_code, resp.headers, body, text)
 
-    def _http_error(self, resp, method, shown, action, secrets, attempts):
+    def _http_error(self, resp, method, shown, action, attempts):
         parsed = self._response(resp)
         detail, errors, pointer = _error_details(parsed.body, parsed.text)
         status = resp.status_code
@@ -488,7 +449,7 @@ class PtfeClient(object):
             detail += " (the token is missing, invalid or expired)"
         if attempts > 1:
             detail += " (after %d attempts)" % attempts
-        detail = redact(detail, secrets)
+        detail = self.redactor(detail)
         cls = _ERROR_CLASSES.get(status, PtfeHTTPError)
         return cls(status, method, shown, detail, errors=errors, pointer=pointer, action=action, body=parsed.body,
                    headers=dict(resp.headers))

@@ -31,6 +31,7 @@ from ansible_collections.ptfe.ops.plugins.module_utils._custody import (
     fingerprint,
     now,
 )
+from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
 from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import (
     API_ROTATE,
     VaultConnectionError,
@@ -38,7 +39,7 @@ from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import (
 )
 
 
-class RekeyError(Exception):
+class RekeyError(OpsError):
     """A situation the module refuses to act on; the message says what to do."""
 
 

@@ -12,32 +12,22 @@ it is for the collection's own modules and may change without notice.
 * :func:`plan_item` compares desired with current and predicts the result, including the server's
   ``archs`` rules (PATCHing ``url``/``sha`` replaces ``archs`` by one linux/amd64 entry; PATCHing
   ``archs`` blanks the top-level ``url``/``sha`` unless a linux/amd64 arch is listed).
-* :class:`ChecksumVerifier` checks that a SHA256 matches the artifact: from the ``SHA256SUMS`` file
-  published beside the zip when there is one, otherwise by streaming the download through ``hashlib``
-  in chunks (never held in memory).
+* :func:`checksum_verifier` builds the ``ChecksumVerifier`` of ``_releases_client`` the options ask for: it
+  checks every new or changed SHA256 against the release before anything is written.
 * :class:`ToolVersionStore` reads and writes the admin Terraform versions API through a ``PtfeClient``.
+* :func:`sync` is what both modules run.
 
-Nothing here calls ``fail_json``: errors are raised as :class:`ToolVersionError` subclasses or the
-client's ``PtfeError`` subclasses.
+Nothing here calls ``fail_json``: errors are raised as :class:`ToolVersionError` subclasses, the
+client's ``PtfeError`` subclasses or the releases client's ``ReleasesError`` subclasses.
 """
 
 from __future__ import annotations
 
-import hashlib
-import posixpath
 import re
-import threading
 
-from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-try:
-    import requests
-    HAS_REQUESTS = True
-except ImportError:  # pragma: no cover - the modules report it with missing_required_lib
-    requests = None
-    HAS_REQUESTS = False
-
+from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
     PtfeError,
     PtfeHTTPError,
@@ -45,17 +35,13 @@ from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
     PtfeValidationError,
     jsonapi_document,
 )
+from ansible_collections.ptfe.ops.plugins.module_utils._releases_client import SHA256_RE, ChecksumVerifier
 
 API_PATH = "/api/v2/admin/terraform-versions"
 RESOURCE_TYPE = "terraform-versions"
 PAGE_SIZE = 100
-CHUNK_SIZE = 64 * 1024
-MAX_SUMS_SIZE = 1024 * 1024
-VERIFY_WORKERS = 4
 
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z][0-9A-Za-z.-]*)?$")
-SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
-ZIP_NAME_RE = re.compile(r"^(?P<prefix>[A-Za-z0-9-]+_[^_/]+)_[a-z0-9]+_[a-z0-9]+\.zip$")
 ARCH_OSES = ("linux",)
 ARCH_NAMES = ("amd64", "arm64", "s390x")
 
@@ -87,33 +73,12 @@ PROTECTED_REASONS = {
 }
 
 
-class ToolVersionError(Exception):
+class ToolVersionError(OpsError):
     """Base class of the errors raised here."""
 
 
 class ToolVersionInputError(ToolVersionError):
     """An option value is invalid. The message names the option."""
-
-
-class ChecksumMismatchError(ToolVersionError):
-    """One or more artifacts do not match the SHA256 given for them."""
-
-    def __init__(self, mismatches):
-        self.mismatches = mismatches
-        lines = []
-        for item in mismatches:
-            lines.append(
-                "version %s: the SHA256 given for %s is %s, but %s says %s"
-                % (item["version"], item["url"], item["expected"],
-                   "its SHA256SUMS file" if item["method"] == "SHA256SUMS" else "the download",
-                   item["actual"]))
-        super(ChecksumMismatchError, self).__init__(
-            "Failed to verify the checksum of %d Terraform version(s); nothing was written: %s"
-            % (len(mismatches), "; ".join(lines)))
-
-
-class ChecksumFetchError(ToolVersionError):
-    """An artifact (or its SHA256SUMS) could not be fetched to verify it."""
 
 
 class UnsupportedAttributeError(ToolVersionError):
@@ -215,6 +180,20 @@ def validate_item(params, prefix="", allow_http=False):
                                         % (_opt(prefix, "deprecated_reason"), _opt(prefix, "deprecated")))
         desired["deprecated_reason"] = reason
     return state, version, desired
+
+
+def validate_items(versions, allow_http=False):
+    """Every entry of a list of versions checked (messages name the entry, ``versions[3].url``); a version
+    listed twice is refused."""
+    items = [validate_item(item, prefix="versions[%d]." % index, allow_http=allow_http)
+             for index, item in enumerate(versions)]
+    seen = {}
+    for index, (_state, version, _desired) in enumerate(items):
+        if version in seen:
+            raise ToolVersionInputError("versions[%d].version: Terraform version %s is already listed at "
+                                        "versions[%d]" % (index, version, seen[version]))
+        seen[version] = index
+    return items
 
 
 def sort_archs(archs):
@@ -365,136 +344,14 @@ def protected_reason(view):
 # -- checksums -----------------------------------------------------------------------------------------------
 
 
-def sums_url_for(url):
-    """The SHA256SUMS URL published beside a release zip, or None if the name does not follow the layout.
-
-    ``.../terraform_1.5.7_linux_amd64.zip`` -> ``.../terraform_1.5.7_SHA256SUMS``.
-    """
-    parts = urlsplit(url)
-    directory, name = posixpath.split(parts.path)
-    match = ZIP_NAME_RE.match(name)
-    if not match:
+def checksum_verifier(params, warn=None):
+    """The verifier the options of :func:`checksum_options` ask for (with the connection's ``timeout`` and
+    ``max_retries``), or None with ``checksum_verify=false``."""
+    if not params.get("checksum_verify", True):
         return None
-    path = posixpath.join(directory, match.group("prefix") + "_SHA256SUMS")
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
-
-
-def parse_sums(text):
-    """Map file name -> lower-case SHA256 from a SHA256SUMS document (``<sha>  <name>`` per line)."""
-    sums = {}
-    for line in text.splitlines():
-        fields = line.strip().split()
-        if len(fields) == 2 and SHA256_RE.match(fields[0]):
-            sums[fields[1].lstrip("*")] = fields[0].lower()
-    return sums
-
-
-class ChecksumVerifier(object):
-    """Verify (url, sha256) pairs against the published SHA256SUMS or the streamed download.
-
-    ``ca_path`` is a CA bundle for the download host (default: the system trust store). It is passed on every
-    request because requests lets REQUESTS_CA_BUNDLE override a session's ``verify``. Work runs on up to
-    VERIFY_WORKERS threads, each with its own ``requests.Session`` (connections are reused per host).
-    """
-
-    def __init__(self, ca_path=None, timeout=30, workers=VERIFY_WORKERS):
-        if not HAS_REQUESTS:
-            raise ToolVersionError("the Python library 'requests' is required to verify checksums")
-        self.verify = ca_path or True
-        self.timeout = timeout
-        self.workers = max(1, int(workers))
-        self._local = threading.local()
-        self._sums_cache = {}
-        self._lock = threading.Lock()
-
-    def _session(self):
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.verify = self.verify
-            session.headers["User-Agent"] = "ptfe.ops"
-            self._local.session = session
-        return session
-
-    def _sums(self, sums_url):
-        with self._lock:
-            if sums_url in self._sums_cache:
-                return self._sums_cache[sums_url]
-        result = None
-        try:
-            resp = self._session().get(sums_url, timeout=self.timeout, stream=True, verify=self.verify)
-            try:
-                if resp.status_code == 200:
-                    data = b""
-                    for chunk in resp.iter_content(CHUNK_SIZE):
-                        data += chunk
-                        if len(data) > MAX_SUMS_SIZE:
-                            data = b""
-                            break
-                    result = parse_sums(data.decode("utf-8", "replace")) if data else None
-            finally:
-                resp.close()
-        except requests.exceptions.RequestException:
-            result = None
-        with self._lock:
-            self._sums_cache[sums_url] = result
-        return result
-
-    def _download_sha256(self, version, url):
-        digest = hashlib.sha256()
-        size = 0
-        try:
-            resp = self._session().get(url, timeout=self.timeout, stream=True, verify=self.verify)
-        except requests.exceptions.RequestException as exc:
-            raise ChecksumFetchError("Failed to download %s to verify the checksum of Terraform version %s: %s"
-                                     % (url, version, exc))
-        try:
-            if resp.status_code != 200:
-                raise ChecksumFetchError(
-                    "Failed to download %s to verify the checksum of Terraform version %s: HTTP %s from GET %s"
-                    " (set checksum_verify=false only for a mirror the controller cannot reach)"
-                    % (url, version, resp.status_code, urlsplit(url).path))
-            for chunk in resp.iter_content(CHUNK_SIZE):
-                digest.update(chunk)
-                size += len(chunk)
-        except requests.exceptions.RequestException as exc:
-            raise ChecksumFetchError("Failed to download %s to verify the checksum of Terraform version %s: %s"
-                                     % (url, version, exc))
-        finally:
-            resp.close()
-        return digest.hexdigest(), size
-
-    def verify_one(self, version, url, sha256):
-        """Return a record {version, url, sha256, method, actual, ok[, bytes]}."""
-        record = {"version": version, "url": url, "expected": sha256}
-        sums_url = sums_url_for(url)
-        if sums_url:
-            sums = self._sums(sums_url)
-            name = posixpath.basename(urlsplit(url).path)
-            if sums and name in sums:
-                record.update(method="SHA256SUMS", source=sums_url, actual=sums[name])
-                record["ok"] = record["actual"] == sha256
-                return record
-        actual, size = self._download_sha256(version, url)
-        record.update(method="download", source=url, actual=actual, bytes=size)
-        record["ok"] = actual == sha256
-        return record
-
-    def verify_all(self, jobs):
-        """Verify every (version, url, sha256); raise ChecksumMismatchError listing all mismatches."""
-        jobs = list(dict.fromkeys(jobs))
-        if not jobs:
-            return []
-        if len(jobs) == 1 or self.workers == 1:
-            records = [self.verify_one(*job) for job in jobs]
-        else:
-            with ThreadPoolExecutor(max_workers=min(self.workers, len(jobs))) as pool:
-                records = list(pool.map(lambda job: self.verify_one(*job), jobs))
-        mismatches = [r for r in records if not r["ok"]]
-        if mismatches:
-            raise ChecksumMismatchError(mismatches)
-        return [dict((k, v) for k, v in r.items() if k not in ("ok", "expected", "actual"))
-                for r in records]
+    return ChecksumVerifier(ca_path=params.get("checksum_ca_path"), timeout=params.get("timeout") or 30,
+                            max_retries=params.get("max_retries") or 0, allow_http=bool(params.get("allow_http")),
+                            warn=warn)
 
 
 # -- server --------------------------------------------------------------------------------------------------
@@ -586,7 +443,7 @@ class ToolVersionStore(object):
         return None
 
 
-# -- the sync both modules run ---------------------------------------------------------------------------------
+# -- what both modules run -----------------------------------------------------------------------------------
 
 
 class SyncError(ToolVersionError):
@@ -604,13 +461,14 @@ def _managed_view(view):
     return dict((k, view[k]) for k in ("version",) + MANAGED if k in view)
 
 
-def sync(store, items, index, purge=False, check_mode=False, verifier=None):
+def sync(store, items, index, purge=False, check_mode=False, verifier=None, warn=None):
     """Bring the server in line with ``items`` and return the result.
 
     ``items`` is a list of ``(state, version, desired)`` from :func:`validate_item`; ``index`` maps version
     number -> current view (the whole list for the bulk module, the one version for the single module).
     Checksums of every new or changed artifact are verified before the first write (unless ``verifier`` is
-    None, in which case the unverified pairs are returned in ``unverified``). Check mode writes nothing.
+    None, in which case the unverified pairs are returned in ``unverified`` and ``warn`` is told of each
+    once the writes are done). Check mode writes nothing.
     """
     result = {"created": [], "updated": [], "removed": [], "unchanged": [], "kept": [], "checksums": [],
               "unverified": [], "diff": {"before": {}, "after": {}}, "tool_versions": []}
@@ -685,7 +543,39 @@ def sync(store, items, index, purge=False, check_mode=False, verifier=None):
                 raise SyncError(err, done)
             raise
     result["changed"] = bool(result["created"] or result["updated"] or result["removed"])
+    for item in result["unverified"] if warn is not None else []:
+        warn("checksum_verify=false: the SHA256 of Terraform version %s (%s) was registered without checking it "
+             "against the download" % (item["version"], item["url"]))
     return result
+
+
+def apply(client, items, params, whole_list=False, check_mode=False, warn=None):
+    """:func:`sync` as both modules run it, with a ``ToolVersionStore`` over ``client``.
+
+    ``whole_list`` reads the server's whole list once (the bulk module, and what ``purge`` needs); otherwise each
+    version is looked up by its number. ``params`` are the module's options (``purge`` and those of
+    :func:`checksum_options`); ``warn`` gets the warnings.
+    """
+    store = ToolVersionStore(client)
+    if whole_list:
+        index = store.list_all()
+    else:
+        index = {}
+        for _state, version, _desired in items:
+            current = store.find(version)
+            if current is not None:
+                index[version] = current
+    return sync(store, items, index, purge=bool(params.get("purge")), check_mode=check_mode,
+                verifier=checksum_verifier(params, warn), warn=warn)
+
+
+def checksum_options():
+    """Argument spec of the checksum options both modules share (doc fragment ptfe.ops.tool_version)."""
+    return dict(
+        checksum_verify=dict(type="bool", default=True),
+        checksum_ca_path=dict(type="path"),
+        allow_http=dict(type="bool", default=False),
+    )
 
 
 def tool_version_options():

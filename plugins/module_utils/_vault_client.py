@@ -15,9 +15,10 @@ Design, in short:
 * Retries: only safe reads (GET) are retried, on connection errors and on HTTP 502/504. A rekey
   ``init``, ``update``, ``verify`` submission or a cancel is sent exactly once: if the connection drops
   the outcome is unknown and the caller must read the state back before doing anything else.
-* Typed errors. Nothing here calls ``fail_json``; modules turn a :class:`VaultError` into one message
-  ``Failed to <action> <resource>: HTTP <status> from <METHOD> <path>: <detail>``. Secrets registered
-  with :meth:`VaultClient.add_secret` are scrubbed from every message.
+* Typed errors. Nothing here calls ``fail_json``; the module base turns a :class:`VaultError` into one
+  message ``Failed to <action> <resource>: HTTP <status> from <METHOD> <path>: <detail>``. Messages pass
+  through the client's ``redactor`` (shared with the module), which knows the token and every key share
+  registered with :meth:`VaultClient.add_secret`.
 """
 
 from __future__ import annotations
@@ -25,25 +26,16 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-try:
-    import hvac
-    from hvac.adapters import RawAdapter
-    HAS_HVAC = True
-    HVAC_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the modules with missing_required_lib
-    hvac = None
-    RawAdapter = None
-    HAS_HVAC = False
-    HVAC_IMPORT_ERROR = exc
-
-try:
-    import requests
-    HAS_REQUESTS = True
-except ImportError:  # pragma: no cover - hvac depends on requests
-    requests = None
-    HAS_REQUESTS = False
-
 from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
+from ansible_collections.ptfe.ops.plugins.module_utils._http import describe, http_argument_spec, requests
+from ansible_collections.ptfe.ops.plugins.module_utils._libraries import optional_import
+from ansible_collections.ptfe.ops.plugins.module_utils._redact import Redactor
+
+hvac, HVAC_IMPORT_ERROR = optional_import("hvac")
+hvac_adapters = optional_import("hvac.adapters")[0]
+HAS_HVAC = hvac is not None and hvac_adapters is not None
 
 SAFE_METHODS = frozenset(("GET", "HEAD"))
 RETRY_STATUSES = frozenset((502, 504))
@@ -55,20 +47,20 @@ API_ROTATE = "sys/rotate/root"
 
 
 def vault_argument_spec():
-    """The connection options shared by every vault_* module (see doc fragment ptfe.ops.vault)."""
-    return dict(
+    """The connection options shared by every vault_* module (doc fragment ptfe.ops.vault)."""
+    spec = dict(
         url=dict(type="str", required=True, fallback=(env_fallback, ["VAULT_ADDR"])),
         token=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_TOKEN"])),
         ca_cert=dict(type="path", fallback=(env_fallback, ["VAULT_CACERT"])),
         namespace=dict(type="str", fallback=(env_fallback, ["VAULT_NAMESPACE"])),
-        validate_certs=dict(type="bool", default=True),
         allow_insecure_http=dict(type="bool", default=False),
-        timeout=dict(type="int", default=30),
         max_retries=dict(type="int", default=3),
     )
+    spec.update(http_argument_spec())
+    return spec
 
 
-class VaultError(Exception):
+class VaultError(OpsError):
     """Any failure talking to Vault. ``str()`` is the one-line message a module shows."""
 
     def __init__(self, message, status=None, method=None, path=None, errors=None):
@@ -92,7 +84,7 @@ class VaultClient:
     """Vault system API over hvac. ``params`` are the module's connection options."""
 
     def __init__(self, url, token=None, ca_cert=None, namespace=None, validate_certs=True, timeout=30,
-                 max_retries=3, sleep=time.sleep, allow_insecure_http=False):
+                 max_retries=3, sleep=time.sleep, allow_insecure_http=False, redactor=None):
         if not HAS_HVAC:
             raise VaultError("Failed to import hvac: %s" % HVAC_IMPORT_ERROR)
         check_url(url, allow_insecure_http)
@@ -100,32 +92,27 @@ class VaultClient:
         self.url = url.rstrip("/")
         self.max_retries = max(0, int(max_retries))
         self._sleep = sleep
-        self._secrets = set()
-        if token:
-            self.add_secret(token)
+        #: Every secret this client sends is added here; messages pass through it.
+        self.redactor = redactor if redactor is not None else Redactor()
+        self.add_secret(token)
         # token "" rather than None: given None, hvac reads VAULT_TOKEN and then ~/.vault-token of whoever runs
         # the module (root's, on a host) and sends that. Redirects are not followed: requests would resend the
         # X-Vault-Token header and the body (a key share) to wherever the Location points.
         self.client = hvac.Client(url=self.url, token=token or "", verify=verify, timeout=timeout,
-                                  namespace=namespace or None, adapter=RawAdapter, allow_redirects=False)
+                                  namespace=namespace or None, adapter=hvac_adapters.RawAdapter,
+                                  allow_redirects=False)
 
     @classmethod
-    def from_params(cls, params):
+    def from_params(cls, params, redactor=None):
+        """Build a client from the options of :func:`vault_argument_spec`."""
         return cls(url=params["url"], token=params.get("token"), ca_cert=params.get("ca_cert"),
                    namespace=params.get("namespace"), validate_certs=params.get("validate_certs", True),
                    timeout=params.get("timeout", 30), max_retries=params.get("max_retries", 3),
-                   allow_insecure_http=params.get("allow_insecure_http", False))
+                   allow_insecure_http=params.get("allow_insecure_http", False), redactor=redactor)
 
     def add_secret(self, value):
         """Register a value that must never appear in an error message."""
-        if value:
-            self._secrets.add(str(value))
-
-    def scrub(self, text):
-        text = str(text)
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, "********")
-        return text
+        self.redactor.add(value)
 
     # ---------------------------------------------------------------- transport
 
@@ -148,7 +135,7 @@ class VaultClient:
                     delay *= 2
                     continue
                 raise VaultConnectionError(
-                    self.scrub("Failed to %s: no answer from %s %s: %s" % (action, method, url, _describe(exc))),
+                    self.redactor("Failed to %s: no answer from %s %s: %s" % (action, method, url, describe(exc))),
                     method=method, path=url)
             status = response.status_code
             if status in RETRY_STATUSES and attempt + 1 < attempts:
@@ -159,17 +146,17 @@ class VaultClient:
                 target = urlsplit(response.headers.get("Location") or "")
                 where = "%s://%s" % (target.scheme, target.netloc) if target.netloc else (target.path or "nowhere")
                 raise VaultError(
-                    self.scrub("Failed to %s: HTTP %s from %s %s: a redirect to %s, not followed: it would carry the "
-                               "token and any key share there. Set url to the node that answers itself (the active "
-                               "node)." % (action, status, method, url, where)),
+                    self.redactor("Failed to %s: HTTP %s from %s %s: a redirect to %s, not followed: it would carry "
+                                  "the token and any key share there. Set url to the node that answers itself (the "
+                                  "active node)." % (action, status, method, url, where)),
                     status=status, method=method, path=url)
             data, errors = _parse(response)
             if status in ok:
                 return status, data
             detail = "; ".join(errors) if errors else (response.text or "").strip()[:300] or "(empty body)"
             raise VaultError(
-                self.scrub("Failed to %s: HTTP %s from %s %s: %s" % (action, status, method, url, detail)),
-                status=status, method=method, path=url, errors=[self.scrub(e) for e in errors])
+                self.redactor("Failed to %s: HTTP %s from %s %s: %s" % (action, status, method, url, detail)),
+                status=status, method=method, path=url, errors=[self.redactor(e) for e in errors])
         raise VaultError("Failed to %s: retries exhausted" % action)  # pragma: no cover
 
     # ---------------------------------------------------------------- seal
@@ -258,12 +245,6 @@ def check_url(url, allow_insecure_http=False):
 
 def _is_tls_error(exc):
     return requests is not None and isinstance(exc, requests.exceptions.SSLError)
-
-
-def _describe(exc):
-    name = type(exc).__name__
-    text = str(exc)
-    return "%s: %s" % (name, text) if text else name
 
 
 def _parse(response):

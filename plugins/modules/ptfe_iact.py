@@ -10,6 +10,8 @@ DOCUMENTATION = r"""
 module: ptfe_iact
 short_description: Retrieve the Initial Admin Creation Token (IACT) of a fresh PTFE installation
 version_added: 0.1.0
+author:
+  - ptfe.ops contributors (@ptfe-ops)
 description:
   - Retrieves the Initial Admin Creation Token (IACT) that M(ptfe.ops.ptfe_initial_admin) needs to create the
     first administrator of a Private Terraform Enterprise (PTFE) / Terraform Enterprise installation.
@@ -29,25 +31,20 @@ description:
   - The module only reads, so it also runs in check mode.
   - The IACT is a secret. Use C(no_log=true) on the task that runs this module and on every task that
     uses RV(iact).
-author:
-  - ptfe.ops contributors (@ptfe-ops)
 extends_documentation_fragment:
   - ptfe.ops.ptfe
+  - ptfe.ops.attributes.read_only
 options:
   method:
     description:
-      - V(api) calls C(/admin/retrieve-iact) over HTTPS; needs O(address).
-      - V(host) runs the installer's command on the host the module runs on (the PTFE host).
+      - V(api) calls C(/admin/retrieve-iact) over HTTPS; needs O(address) (or E(TFE_ADDRESS)).
+      - V(host) runs the installer's command on the host the module runs on (the PTFE host); O(address) and the
+        other connection options are not used.
     type: str
     choices: [api, host]
     default: api
   address:
-    description:
-      - Base URL of the PTFE installation, for example V(https://ptfe.example.com).
-      - Required with O(method=api). Not used with O(method=host).
-      - An C(http://) address is refused before any request is sent unless O(allow_insecure_http=true).
-      - If not set, the value of the E(TFE_ADDRESS) environment variable is used.
-    type: str
+    # Described by ptfe.ops.ptfe; needed only with method=api.
     required: false
   token:
     description:
@@ -87,23 +84,6 @@ options:
       - Seconds between two runs of the command.
     type: int
     default: 10
-attributes:
-  check_mode:
-    description: Can run in check mode.
-    support: full
-    details: The module only reads; it runs in check mode as it does otherwise.
-  diff_mode:
-    description: Would show what changes.
-    support: none
-    details: Nothing changes.
-  idempotent:
-    description: Running the task twice with the same options changes nothing the second time.
-    support: full
-  action_group:
-    description: Use C(group/ptfe.ops.ptfe) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - ptfe.ops.ptfe
 notes:
   - The refusal of C(/admin/retrieve-iact) is not documented by HashiCorp; the installation answers HTTP 401
     with an HTML page and gives no reason. The module therefore lists every cause (address not in
@@ -162,33 +142,42 @@ attempts:
 import re
 import socket
 import time
-import traceback
 from urllib.parse import urlsplit
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    PtfeClient,
     PtfeConnectionError,
     PtfeError,
     PtfeHTTPError,
-    ptfe_argument_spec,
 )
+from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_module import PtfeModule
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
 RETRIEVE_PATH = "/admin/retrieve-iact"
 HEALTH_PATH = "/_health_check"
 
 
-class IactError(Exception):
-    """A failure to report with fail_json."""
+class IactError(OpsError):
+    """A failure to retrieve the IACT, with the reason and what to change."""
 
 
 def looks_like_token(text):
     """An IACT is one word of token characters: no spaces, no markup."""
     return bool(text) and bool(TOKEN_RE.match(text)) and len(text) <= 512
+
+
+def validate(params):
+    """Every problem with the input, each naming its option (checked before anything is sent or run)."""
+    problems = ["%s must not be negative, got %s" % (name, params[name])
+                for name in ("health_timeout", "health_interval", "retries", "delay", "timeout", "max_retries")
+                if params[name] is not None and params[name] < 0]
+    if params["command"] is not None and not params["command"]:
+        problems.append("command must be the command as a non-empty list of arguments")
+    if params["preset_iact"] and not looks_like_token(params["preset_iact"].strip()):
+        problems.append("preset_iact must be one word of token characters")
+    return problems
 
 
 def source_address(address):
@@ -310,41 +299,30 @@ def retrieve_host(module, retries, delay):
 
 
 def main():
-    argument_spec = ptfe_argument_spec(
-        address=dict(type="str", fallback=(env_fallback, ["TFE_ADDRESS"])),
-        method=dict(type="str", choices=["api", "host"], default="api"),
-        preset_iact=dict(type="str", no_log=True),
-        health_timeout=dict(type="int", default=600),
-        health_interval=dict(type="int", default=5),
-        command=dict(type="list", elements="str"),
-        retries=dict(type="int", default=30),
-        delay=dict(type="int", default=10),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
+    module = PtfeModule(
+        argument_spec=dict(
+            address=dict(type="str", fallback=(env_fallback, ["TFE_ADDRESS"])),
+            method=dict(type="str", choices=["api", "host"], default="api"),
+            preset_iact=dict(type="str", no_log=True),
+            health_timeout=dict(type="int", default=600),
+            health_interval=dict(type="int", default=5),
+            command=dict(type="list", elements="str"),
+            retries=dict(type="int", default=30),
+            delay=dict(type="int", default=10),
+        ),
         required_if=[("method", "api", ("address",))],
     )
     params = module.params
-    for name in ("health_timeout", "health_interval", "retries", "delay", "timeout", "max_retries"):
-        if params[name] is not None and params[name] < 0:
-            module.fail_json(msg="Invalid %s: %s; it must not be negative." % (name, params[name]))
-    if params["command"] is not None and not params["command"]:
-        module.fail_json(msg="Invalid command: give the command as a non-empty list of arguments.")
-    if params["method"] == "api" and not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
+    module.fail_on_invalid(validate(params), "ptfe_iact")
 
     result = dict(changed=False, method=params["method"], attempts=0)
-    try:
+    with module.errors("retrieve the IACT", result):
         client = None
         if params["method"] == "api":
-            client = PtfeClient.from_module(module)
+            client = module.client()
             if params["health_timeout"]:
                 wait_for_health(module, client, params["health_timeout"], params["health_interval"])
         if params["preset_iact"]:
-            preset = params["preset_iact"].strip()
-            if not looks_like_token(preset):
-                raise IactError("Invalid preset_iact: it must be one word of token characters.")
             # Not returned: Ansible would mask it (it equals a no_log option) and hand on the mask.
             result.update(method="preset", attempts=0)
         elif params["method"] == "api":
@@ -352,13 +330,6 @@ def main():
         else:
             token, cmd, attempts = retrieve_host(module, params["retries"], params["delay"])
             result.update(iact=token, command=cmd, attempts=attempts)
-    except IactError as exc:
-        module.fail_json(msg=str(exc), **result)
-    except PtfeError as exc:
-        module.fail_json(msg=str(exc), **result)
-    except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg="Failed to retrieve the IACT: unexpected %s: %s" % (type(exc).__name__, exc),
-                         exception=traceback.format_exc(), **result)
     module.exit_json(**result)
 
 

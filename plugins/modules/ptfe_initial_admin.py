@@ -10,6 +10,8 @@ DOCUMENTATION = r"""
 module: ptfe_initial_admin
 short_description: Create the first administrator of a PTFE installation, once, and keep its API token
 version_added: 0.1.0
+author:
+  - ptfe.ops contributors (@ptfe-ops)
 description:
   - Creates the initial site administrator of a fresh Private Terraform Enterprise (PTFE) / Terraform
     Enterprise installation with C(POST /admin/initial-admin-user) and the Initial Admin Creation Token
@@ -26,10 +28,9 @@ description:
   - Can write the new token to O(token_file) on the host that runs the module (usually the controller),
     atomically, with mode C(0600).
   - Optionally creates the first organization O(organization), idempotently, with the admin token.
-author:
-  - ptfe.ops contributors (@ptfe-ops)
 extends_documentation_fragment:
   - ptfe.ops.ptfe
+  - ptfe.ops.attributes
 options:
   token:
     description:
@@ -83,27 +84,17 @@ options:
     default: false
 attributes:
   check_mode:
-    description: Can run in check mode and predict the change without writing anything.
-    support: full
     details:
       - In check mode nothing is created and no file is written. The module still reads
         C(/api/v2/account/details) and the organization to predict the result; with no working token it
         predicts that the admin would be created.
   diff_mode:
-    description: Returns whether the admin and the organization exist, before and after.
-    support: full
+    details: Shows whether the admin and the organization exist, before and after.
   idempotent:
-    description: Running the task twice with the same options changes nothing the second time.
-    support: full
     details:
       - Once the admin exists, later runs report C(changed=false). The module recognises this from a
         O(token) or O(token_file) that works as a site admin's, or, with O(assume_initialized=true), from the
         installation refusing the IACT.
-  action_group:
-    description: Use C(group/ptfe.ops.ptfe) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - ptfe.ops.ptfe
 notes:
   - The returned RV(token) is a secret. Run this module with C(no_log=true) and keep the token in
     O(token_file) or a vault.
@@ -183,23 +174,18 @@ organization:
 import os
 import re
 import stat
-import tempfile
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
+from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
+from ansible_collections.ptfe.ops.plugins.module_utils._files import atomic_write, read_text
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    PtfeClient,
     PtfeConnectionError,
     PtfeError,
     PtfeHTTPError,
     PtfeNotFoundError,
     PtfeUnauthorizedError,
     jsonapi_document,
-    ptfe_argument_spec,
 )
+from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_module import PtfeModule
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -209,8 +195,8 @@ CREATE_PATH = "/admin/initial-admin-user"
 ACCOUNT_PATH = "/api/v2/account/details"
 
 
-class AdminError(Exception):
-    """A failure to report with fail_json."""
+class AdminError(OpsError):
+    """A failure to create the initial admin, with the reason and what to do."""
 
 
 def validate(params):
@@ -239,39 +225,17 @@ def validate(params):
     return problems
 
 
-def read_token_file(path):
-    """The token stored in ``path``, or None."""
-    if not path or not os.path.isfile(path):
-        return None
-    with open(path, "r", encoding="utf-8") as handle:
-        value = handle.read().strip()
-    return value or None
-
-
 def token_file_state(path, token):
     """True when ``path`` already holds exactly ``token`` with mode 0600."""
     if not os.path.isfile(path):
         return False
     mode = stat.S_IMODE(os.stat(path).st_mode)
-    return mode == 0o600 and read_token_file(path) == token
+    return mode == 0o600 and read_text(path) == token
 
 
 def write_token_file(path, token):
-    """Write ``token`` to ``path`` atomically with mode 0600 (temporary file in the same directory)."""
-    directory = os.path.dirname(os.path.abspath(path)) or "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path), suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(token + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    os.chmod(path, 0o600)
+    """Write ``token`` (and a newline) to ``path`` atomically with mode 0600."""
+    atomic_write(path, token + "\n")
 
 
 def user_summary(body):
@@ -350,11 +314,11 @@ def run(module):
     if token_file:
         result["token_file"] = token_file
 
-    client = PtfeClient.from_module(module)
+    client = module.client()
     candidates = []
     if params["token"]:
         candidates.append(("token", params["token"].strip()))
-    stored = read_token_file(token_file)
+    stored = read_text(token_file)
     if stored and stored not in [c[1] for c in candidates]:
         candidates.append(("token_file", stored))
 
@@ -462,7 +426,7 @@ def run(module):
 
 
 def main():
-    argument_spec = ptfe_argument_spec(
+    module = PtfeModule(argument_spec=dict(
         iact=dict(type="str", no_log=True),
         username=dict(type="str", required=True),
         email=dict(type="str", required=True),
@@ -471,24 +435,11 @@ def main():
         organization=dict(type="str"),
         organization_email=dict(type="str"),
         assume_initialized=dict(type="bool", default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
-    problems = validate(module.params)
-    if problems:
-        module.fail_json(msg="Invalid input for the initial admin: %s." % "; ".join(problems))
-    try:
+    ))
+    module.fail_on_invalid(validate(module.params), "the initial admin")
+    with module.errors("create the initial admin",
+                       writing="store the admin token in %s" % module.params["token_file"]):
         result = run(module)
-    except AdminError as exc:
-        module.fail_json(msg=str(exc))
-    except PtfeError as exc:
-        module.fail_json(msg=str(exc))
-    except (OSError, IOError) as exc:
-        module.fail_json(msg="Failed to store the admin token in %s: %s" % (module.params["token_file"], exc))
-    except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg="Failed to create the initial admin: unexpected %s: %s" % (type(exc).__name__, exc),
-                         exception=traceback.format_exc())
     module.exit_json(**result)
 
 

@@ -10,40 +10,20 @@ DOCUMENTATION = r"""
 module: ptfe_tool_version
 short_description: Manage one Terraform version offered by a PTFE / Terraform Enterprise installation
 version_added: 0.1.0
+author:
+  - ptfe.ops contributors (@ptfe-ops)
 description:
   - Registers, updates or removes one Terraform version (the version number, the linux/amd64 download URL and
     its SHA256) through the admin Terraform versions API, C(/api/v2/admin/terraform-versions).
   - The version is looked up by its number with C(filter[version]); on servers that predate that filter the
     module pages through the list instead.
   - Only the attributes that differ from the server are sent.
-  - Before anything is written, the SHA256 of a new or changed download is checked, from the C(SHA256SUMS)
-    file published beside the zip when there is one, otherwise by streaming the download through a hash
-    (the file is never kept in memory or on disk). A mismatch fails the task before any API write, naming
-    the version, the URL and both checksums. A version already registered with the same URL and checksum
-    is not downloaded again.
-  - The admin API is for site administrators only; any other token gets HTTP 404.
+  - Before anything is written, the SHA256 of a new or changed download is checked (see O(checksum_verify)).
   - To manage the whole list in one task, use M(ptfe.ops.ptfe_tool_versions).
-author:
-  - ptfe.ops contributors (@ptfe-ops)
 extends_documentation_fragment:
   - ptfe.ops.ptfe
-attributes:
-  check_mode:
-    description: Can run in check mode and predict the change without writing anything.
-    support: full
-    details:
-      - Checksums are still verified in check mode (a read-only download or C(SHA256SUMS) fetch).
-  diff_mode:
-    description: Returns the attributes that change, before and after.
-    support: full
-  idempotent:
-    description: Running the task twice with the same options changes nothing the second time.
-    support: full
-  action_group:
-    description: Use C(group/ptfe.ops.ptfe) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - ptfe.ops.ptfe
+  - ptfe.ops.tool_version
+  - ptfe.ops.attributes
 options:
   version:
     description:
@@ -119,33 +99,11 @@ options:
     description:
       - Why the version is deprecated, shown to users. Needs O(deprecated=true) in the same task.
     type: str
-  checksum_verify:
-    description:
-      - Verify O(sha256) (or each arch's checksum) against the published C(SHA256SUMS) or the download before
-        registering a new or changed URL or checksum.
-      - Set to V(false) only for an air-gapped mirror the controller cannot reach; the module then warns that
-        the checksum was taken on trust.
-    type: bool
-    default: true
-  checksum_ca_path:
-    description:
-      - PEM file of the certificate authority of the download host, used instead of the system trust store
-        when verifying checksums. O(ca_path) applies only to the PTFE API.
-    type: path
-  allow_http:
-    description:
-      - Accept C(http://) download URLs. Without it only C(https://) is accepted.
-      - Applies to the download URLs only; the installation's O(address) has O(allow_insecure_http).
-    type: bool
-    default: false
-notes:
-  - The checksum check trusts the C(SHA256SUMS) file served over HTTPS beside the zip; it does not check the
-    file's GPG signature.
+attributes:
+  diff_mode:
+    details: Shows the attributes that change, before and after.
 seealso:
   - module: ptfe.ops.ptfe_tool_versions
-  - name: Admin Terraform versions API
-    description: The API this module uses.
-    link: https://developer.hashicorp.com/terraform/enterprise/api-docs/admin/terraform-versions
 """
 
 EXAMPLES = r"""
@@ -216,74 +174,42 @@ checksums:
       source: https://releases.hashicorp.com/terraform/1.5.7/terraform_1.5.7_SHA256SUMS
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
-    HAS_REQUESTS,
-    PtfeClient,
-    PtfeError,
-    ptfe_argument_spec,
-)
+from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_module import PtfeModule
 from ansible_collections.ptfe.ops.plugins.module_utils._tool_versions import (
-    ChecksumVerifier,
-    ToolVersionError,
-    ToolVersionStore,
-    sync,
+    apply,
+    checksum_options,
     tool_version_options,
     validate_item,
 )
 
 
 def main():
-    argument_spec = ptfe_argument_spec(
-        version=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        checksum_verify=dict(type="bool", default=True),
-        checksum_ca_path=dict(type="path"),
-        allow_http=dict(type="bool", default=False),
-        **tool_version_options()
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
+    module = PtfeModule(
+        argument_spec=dict(
+            version=dict(type="str", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            **tool_version_options(),
+            **checksum_options()
+        ),
         required_together=[("url", "sha256")],
         mutually_exclusive=[("archs", "url"), ("archs", "sha256")],
     )
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"))
     params = module.params
-    current = None
-    try:
-        state, version, desired = validate_item(params, allow_http=params["allow_http"])
-        verifier = None
-        if params["checksum_verify"]:
-            verifier = ChecksumVerifier(ca_path=params["checksum_ca_path"], timeout=params["timeout"])
-        store = ToolVersionStore(PtfeClient.from_module(module))
-        current = store.find(version)
-        index = {version: current} if current else {}
-        result = sync(store, [(state, version, desired)], index, check_mode=module.check_mode, verifier=verifier)
-    except (PtfeError, ToolVersionError) as err:
-        module.fail_json(msg=str(err))
+    with module.errors("manage Terraform version %s" % params["version"]):
+        item = validate_item(params, allow_http=params["allow_http"])
+        result = apply(module.client(), [item], params, check_mode=module.check_mode, warn=module.warn)
 
-    for item in result["unverified"]:
-        module.warn("checksum_verify=false: the SHA256 of Terraform version %s (%s) was registered without "
-                    "checking it against the download" % (item["version"], item["url"]))
+    version = item[1]
     action = "unchanged"
-    for key, name in (("created", "created"), ("updated", "updated"), ("removed", "removed")):
+    for key in ("created", "updated", "removed"):
         if result[key]:
-            action = name
-    if action == "removed":
-        tool_version = {}
-    elif result["tool_versions"]:
-        tool_version = result["tool_versions"][0]
-    else:
-        tool_version = current or {}
+            action = key
     before = result["diff"]["before"].get(version)
     after = result["diff"]["after"].get(version)
     module.exit_json(
         changed=result["changed"],
         action=action,
-        tool_version=tool_version,
+        tool_version=(result["tool_versions"] or [{}])[0],
         checksums=result["checksums"],
         diff={"before": {version: before} if before else {}, "after": {version: after} if after else {}},
     )

@@ -10,6 +10,8 @@ DOCUMENTATION = r"""
 module: ptfe_tool_versions
 short_description: Manage the whole list of Terraform versions of a PTFE / Terraform Enterprise installation
 version_added: 0.1.0
+author:
+  - ptfe.ops contributors (@ptfe-ops)
 description:
   - Brings the installation's Terraform versions in line with a list, in one task, for operators who track
     every release.
@@ -17,37 +19,18 @@ description:
     of 300 versions costs three requests and no download.
   - With O(purge=true), versions the list does not name are removed, except official versions and versions in
     use by workspaces, which the server refuses to remove; those are reported in RV(kept), not failed.
-  - Before anything is written, the SHA256 of every new or changed download is verified (from the
-    C(SHA256SUMS) file published beside the zip when there is one, otherwise by streaming the download
-    through a hash, never holding it in memory). Any mismatch fails the task before any API write, naming
-    each version, its URL and both checksums.
+  - Before anything is written, the SHA256 of every new or changed download is verified (see
+    O(checksum_verify)); any mismatch fails the task before the first API write.
   - Shares its logic with M(ptfe.ops.ptfe_tool_version), which manages a single version.
-  - The admin API is for site administrators only; any other token gets HTTP 404.
-author:
-  - ptfe.ops contributors (@ptfe-ops)
 extends_documentation_fragment:
   - ptfe.ops.ptfe
-attributes:
-  check_mode:
-    description: Can run in check mode and predict the changes without writing anything.
-    support: full
-    details:
-      - Checksums are still verified in check mode (read-only downloads or C(SHA256SUMS) fetches).
-  diff_mode:
-    description: Returns, per version, the attributes that change, before and after.
-    support: full
-  idempotent:
-    description: Running the task twice with the same list changes nothing the second time.
-    support: full
-  action_group:
-    description: Use C(group/ptfe.ops.ptfe) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - ptfe.ops.ptfe
+  - ptfe.ops.tool_version
+  - ptfe.ops.attributes
 options:
   versions:
     description:
-      - The Terraform versions to manage. Each entry takes the options of M(ptfe.ops.ptfe_tool_version).
+      - The Terraform versions to manage. Each entry takes the options of M(ptfe.ops.ptfe_tool_version) that
+        describe one version, with the same meaning; see there for the details.
       - Quote version numbers in YAML (V("1.10.0")) so they stay strings.
     type: list
     elements: dict
@@ -80,19 +63,19 @@ options:
         elements: dict
         suboptions:
           url:
-            description: Download URL of the zip for this architecture.
+            description: The zip's download URL.
             type: str
             required: true
           sha256:
-            description: SHA256 of that zip, 64 hexadecimal characters.
+            description: The zip's SHA256.
             type: str
             required: true
           os:
-            description: Operating system. The API accepts only V(linux).
+            description: Operating system (V(linux) only).
             type: str
             default: linux
           arch:
-            description: CPU architecture.
+            description: The CPU architecture the zip is built for.
             type: str
             choices: [amd64, arm64, s390x]
             default: amd64
@@ -117,33 +100,14 @@ options:
       - Official versions and versions in use are never removed; they are listed in RV(kept).
     type: bool
     default: false
-  checksum_verify:
-    description:
-      - Verify each new or changed checksum against the published C(SHA256SUMS) or the download before any write.
-      - Set to V(false) only for an air-gapped mirror the controller cannot reach; the module then warns.
-    type: bool
-    default: true
-  checksum_ca_path:
-    description:
-      - PEM file of the certificate authority of the download host, used instead of the system trust store
-        when verifying checksums.
-    type: path
-  allow_http:
-    description:
-      - Accept C(http://) download URLs. Without it only C(https://) is accepted.
-      - Applies to the download URLs only; the installation's O(address) has O(allow_insecure_http).
-    type: bool
-    default: false
+attributes:
+  diff_mode:
+    details: Shows, per version, the attributes that change, before and after.
 notes:
-  - The checksum check trusts the C(SHA256SUMS) file served over HTTPS beside the zip; it does not check the
-    file's GPG signature.
   - Writes are paced under the server's rate limit (30 requests per second by default), so creating 300
     versions takes over ten seconds.
 seealso:
   - module: ptfe.ops.ptfe_tool_version
-  - name: Admin Terraform versions API
-    description: The API this module uses.
-    link: https://developer.hashicorp.com/terraform/enterprise/api-docs/admin/terraform-versions
 """
 
 EXAMPLES = r"""
@@ -206,15 +170,19 @@ kept:
     - version: 1.2.0
       reason: it is in use by 3 workspace(s)
 checksums:
-  description: One entry per artifact whose checksum was verified during this run.
+  description:
+    - One entry per artifact whose checksum was verified during this run, as in
+      RV(ptfe.ops.ptfe_tool_version#module:checksums); V(bytes) is the size of a download that was hashed.
   returned: success
   type: list
   elements: dict
   sample:
-    - version: 1.5.7
-      url: https://releases.hashicorp.com/terraform/1.5.7/terraform_1.5.7_linux_amd64.zip
-      method: SHA256SUMS
-      source: https://releases.hashicorp.com/terraform/1.5.7/terraform_1.5.7_SHA256SUMS
+    - {"version": "1.5.7", "method": "SHA256SUMS",
+       "url": "https://releases.hashicorp.com/terraform/1.5.7/terraform_1.5.7_linux_amd64.zip",
+       "source": "https://releases.hashicorp.com/terraform/1.5.7/terraform_1.5.7_SHA256SUMS"}
+    - {"version": "1.4.6", "method": "download", "bytes": 20959010,
+       "url": "https://mirror.example.com/terraform/1.4.6/terraform_1.4.6_linux_amd64.zip",
+       "source": "https://mirror.example.com/terraform/1.4.6/terraform_1.4.6_linux_amd64.zip"}
 tool_versions:
   description:
     - The created, updated and unchanged versions of the list as the server has them after the task
@@ -223,34 +191,18 @@ tool_versions:
   type: list
   elements: dict
   sample:
-    - id: tool-L4oe7rNwn7J4E5Yr
-      version: 1.5.7
-      url: https://releases.hashicorp.com/terraform/1.5.7/terraform_1.5.7_linux_amd64.zip
-      sha256: c0ed7bc32ee52ae255af9982c8c88a7a4c610485cf1d55feeb037eab75fa082c
-      official: false
-      enabled: true
-      beta: false
-      deprecated: false
-      deprecated_reason: null
-      usage: 0
-      created_at: "2026-11-22T11:30:00.000Z"
+    - {"id": "tool-L4oe7rNwn7J4E5Yr", "version": "1.5.7", "official": false, "enabled": true, "beta": false,
+       "url": "https://releases.hashicorp.com/terraform/1.5.7/terraform_1.5.7_linux_amd64.zip",
+       "sha256": "c0ed7bc32ee52ae255af9982c8c88a7a4c610485cf1d55feeb037eab75fa082c",
+       "deprecated": false, "deprecated_reason": null, "usage": 0, "created_at": "2026-11-22T11:30:00.000Z"}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
-    HAS_REQUESTS,
-    PtfeClient,
-    PtfeError,
-    ptfe_argument_spec,
-)
+from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_module import PtfeModule
 from ansible_collections.ptfe.ops.plugins.module_utils._tool_versions import (
-    ChecksumVerifier,
-    ToolVersionError,
-    ToolVersionStore,
-    sync,
+    apply,
+    checksum_options,
     tool_version_options,
-    validate_item,
+    validate_items,
 )
 
 
@@ -260,38 +212,17 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         **tool_version_options()
     )
-    argument_spec = ptfe_argument_spec(
+    module = PtfeModule(argument_spec=dict(
         versions=dict(type="list", elements="dict", required=True, options=item_options),
         purge=dict(type="bool", default=False),
-        checksum_verify=dict(type="bool", default=True),
-        checksum_ca_path=dict(type="path"),
-        allow_http=dict(type="bool", default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"))
+        **checksum_options()
+    ))
     params = module.params
-    try:
-        items = [validate_item(item, prefix="versions[%d]." % index, allow_http=params["allow_http"])
-                 for index, item in enumerate(params["versions"])]
-        seen = {}
-        for index, (_state, version, _desired) in enumerate(items):
-            if version in seen:
-                module.fail_json(msg="versions[%d].version: Terraform version %s is already listed at versions[%d]"
-                                 % (index, version, seen[version]))
-            seen[version] = index
-        verifier = None
-        if params["checksum_verify"]:
-            verifier = ChecksumVerifier(ca_path=params["checksum_ca_path"], timeout=params["timeout"])
-        store = ToolVersionStore(PtfeClient.from_module(module))
-        index = store.list_all()
-        result = sync(store, items, index, purge=params["purge"], check_mode=module.check_mode, verifier=verifier)
-    except (PtfeError, ToolVersionError) as err:
-        module.fail_json(msg=str(err))
+    with module.errors("manage the Terraform versions"):
+        items = validate_items(params["versions"], allow_http=params["allow_http"])
+        result = apply(module.client(), items, params, whole_list=True, check_mode=module.check_mode,
+                       warn=module.warn)
 
-    for item in result["unverified"]:
-        module.warn("checksum_verify=false: the SHA256 of Terraform version %s (%s) was registered without "
-                    "checking it against the download" % (item["version"], item["url"]))
     module.exit_json(
         changed=result["changed"],
         created=result["created"],

@@ -10,6 +10,8 @@ DOCUMENTATION = r"""
 module: vault_custody_info
 short_description: Prove that a Vault's unseal keys are in custody before its old key is destroyed
 version_added: 0.2.0
+author:
+  - ptfe.ops contributors (@ptfe-ops)
 description:
   - Reads the keys document that M(ptfe.ops.vault_rekey) keeps (O(custody)) and the live C(sys/seal-status) of
     the Vault it belongs to, and lists every proof that is missing before the instance's old self-managed
@@ -23,11 +25,10 @@ description:
     (6) the destination outlives the controller (O(custody=s3)), or the operator named it in
     O(accept_destination);
     (7) a keys file has mode C(0600).
-author:
-  - ptfe.ops contributors (@ptfe-ops)
 extends_documentation_fragment:
   - ptfe.ops.vault
   - ptfe.ops.custody
+  - ptfe.ops.attributes.read_only
 options:
   expected_nonce:
     description:
@@ -54,22 +55,6 @@ options:
         is safe, for example because it is on a disk that is backed up. Must equal RV(destination) exactly.
     type: str
     default: ""
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying the target.
-    support: full
-    details: Only reads.
-  diff_mode:
-    description: Returns details on what has changed (or would change in check mode).
-    support: none
-  idempotent:
-    description: Running the task twice with the same options changes nothing the second time.
-    support: full
-  action_group:
-    description: Use C(group/ptfe.ops.vault) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - ptfe.ops.vault
 seealso:
   - module: ptfe.ops.vault_rekey
 """
@@ -114,26 +99,29 @@ evidence:
     cluster_id:
       description: The cluster the keys document records.
       type: str
+      sample: 3c6a3d0e-5b6f-4f7e-9c1a-2f1d0e4b5a6c
     live_cluster_id:
-      description: The cluster ID Vault reports now.
+      description: The cluster ID Vault reports now in C(sys/seal-status).
       type: str
     nonce:
-      description: Nonce of the keys document.
+      description: Nonce of the rekey that wrote the keys document.
       type: str
     key_shares:
-      description: Shares recorded in the keys document.
+      description: Number of key shares the keys document records.
       type: int
+      sample: 5
     key_threshold:
-      description: Threshold recorded in the keys document.
+      description: How many of them unseal, as the keys document records it.
       type: int
+      sample: 2
     key_count:
-      description: Number of keys the document holds.
+      description: Number of keys the document holds (one per share when it is complete).
       type: int
     live_shares:
-      description: Shares of the live seal.
+      description: Key shares of the live seal (C(n) in C(sys/seal-status)).
       type: int
     live_threshold:
-      description: Threshold of the live seal.
+      description: Threshold of the live seal (C(t) in C(sys/seal-status)), to compare with RV(evidence.key_threshold).
       type: int
     verified:
       description: Whether the document records a verified rekey.
@@ -155,24 +143,9 @@ evidence:
 import os
 import stat
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.ptfe.ops.plugins.module_utils._custody import (
-    BOTO3_IMPORT_ERROR,
-    HAS_BOTO3,
-    CustodyError,
-    custody_argument_spec,
-    custody_errors,
-    custody_from_params,
-    fingerprint,
-)
-from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import (
-    HAS_HVAC,
-    HVAC_IMPORT_ERROR,
-    VaultClient,
-    VaultError,
-    vault_argument_spec,
-)
+from ansible_collections.ptfe.ops.plugins.module_utils._custody import custody_errors, fingerprint
+from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import VaultError
+from ansible_collections.ptfe.ops.plugins.module_utils._vault_module import VaultModule
 
 
 def collect(params, client, custody):
@@ -256,30 +229,20 @@ def collect(params, client, custody):
 
 
 def main():
-    argument_spec = vault_argument_spec()
-    argument_spec.update(custody_argument_spec())
-    argument_spec.update(
-        expected_nonce=dict(type="str", default="", no_log=False),
-        expected_key_shares=dict(type="int", default=0, no_log=False),
-        unseal_key=dict(type="str", default="", no_log=True),
-        accept_destination=dict(type="str", default=""),
+    module = VaultModule(
+        argument_spec=dict(
+            expected_nonce=dict(type="str", default="", no_log=False),
+            expected_key_shares=dict(type="int", default=0, no_log=False),
+            unseal_key=dict(type="str", default="", no_log=True),
+            accept_destination=dict(type="str", default=""),
+        ),
+        custody=True,
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_HVAC:
-        module.fail_json(msg=missing_required_lib("hvac"), exception=str(HVAC_IMPORT_ERROR))
-    if module.params["custody"] == "s3" and not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
-    errors = custody_errors(module.params)
-    if errors:
-        module.fail_json(msg="Invalid parameters for vault_custody_info: " + "; ".join(errors))
-    try:
-        client = VaultClient.from_params(module.params)
-        if module.params.get("unseal_key"):
-            client.add_secret(module.params["unseal_key"])
-        custody = custody_from_params(module.params)
+    module.fail_on_invalid(custody_errors(module.params), "vault_custody_info")
+    with module.errors("collect the custody evidence"):
+        client = module.client()
+        custody = module.custody()
         evidence, problems = collect(module.params, client, custody)
-    except (VaultError, CustodyError) as exc:
-        module.fail_json(msg=str(exc))
     module.exit_json(changed=False, evidence=evidence, problems=problems, destination=custody.describe("keys"),
                      durable=custody.durable)
 

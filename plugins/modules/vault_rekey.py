@@ -10,6 +10,8 @@ DOCUMENTATION = r"""
 module: vault_rekey
 short_description: Rekey Vault's unseal keys to new shares and threshold without ever losing a key
 version_added: 0.1.0
+author:
+  - ptfe.ops contributors (@ptfe-ops)
 description:
   - Changes the number of unseal key shares and the threshold of a Shamir-sealed Vault (or OpenBao) by
     running a complete rekey (start, submit the current key shares, persist the new keys, verify them,
@@ -28,11 +30,10 @@ description:
     the same options resumes the rekey it started, or cancels it when its new keys were never persisted
     (the old keys then stay valid), or finishes the bookkeeping when Vault already switched. When the
     situation cannot be decided safely, the module stops and says exactly what to check.
-author:
-  - ptfe.ops contributors (@ptfe-ops)
 extends_documentation_fragment:
   - ptfe.ops.vault
   - ptfe.ops.custody
+  - ptfe.ops.attributes
 options:
   key_shares:
     description:
@@ -106,22 +107,11 @@ options:
     default: false
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying the target.
-    support: full
     details: Only reads (seal status, rekey progress). Reports whether a rekey would start or be resumed.
   diff_mode:
-    description: Returns details on what has changed (or would change in check mode).
-    support: full
     details: Shows the seal's shares and threshold before and after. Never shows keys.
   idempotent:
-    description: Running the task twice with the same options changes nothing the second time.
-    support: full
     details: When the seal already has the requested shares and threshold no rekey starts, unless O(force=true).
-  action_group:
-    description: Use C(group/ptfe.ops.vault) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - ptfe.ops.vault
 notes:
   - Shamir seals only; recovery keys of auto-unseal seals are not rekeyed.
   - The module never submits a key share twice in one run and never retries a submission. After a lost
@@ -265,8 +255,7 @@ keys:
   type: list
   elements: str
 keys_base64:
-  description:
-    - The new key shares, base64. B(Secret.) Only with O(return_keys=true), and only in the run that made them.
+  description: The shares of RV(keys), base64-encoded. B(Secret.)
   returned: when O(return_keys=true) and new keys were made
   type: list
   elements: str
@@ -276,57 +265,32 @@ msg:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.ptfe.ops.plugins.module_utils._custody import (
-    BOTO3_IMPORT_ERROR,
-    HAS_BOTO3,
-    CustodyError,
-    custody_argument_spec,
-    custody_from_params,
-)
-from ansible_collections.ptfe.ops.plugins.module_utils._rekey import Rekey, RekeyError, validate
-from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import (
-    HAS_HVAC,
-    HVAC_IMPORT_ERROR,
-    VaultClient,
-    VaultError,
-    vault_argument_spec,
-)
+from ansible_collections.ptfe.ops.plugins.module_utils._rekey import Rekey, validate
+from ansible_collections.ptfe.ops.plugins.module_utils._vault_module import VaultModule
 
 
 def main():
-    argument_spec = vault_argument_spec()
-    argument_spec.update(custody_argument_spec())
-    argument_spec.update(
-        key_shares=dict(type="int", required=True, no_log=False),
-        key_threshold=dict(type="int", required=True, no_log=False),
-        unseal_keys=dict(type="list", elements="str", no_log=True, default=[]),
-        require_verification=dict(type="bool", default=True),
-        pgp_keys=dict(type="list", elements="str", no_log=False),
-        backup=dict(type="bool", default=False),
-        verification_keys=dict(type="list", elements="str", no_log=True),
-        force=dict(type="bool", default=False),
-        cancel_foreign=dict(type="bool", default=False),
-        archive_unseal_keys=dict(type="bool", default=True),
-        return_keys=dict(type="bool", default=False),
+    module = VaultModule(
+        argument_spec=dict(
+            key_shares=dict(type="int", required=True, no_log=False),
+            key_threshold=dict(type="int", required=True, no_log=False),
+            unseal_keys=dict(type="list", elements="str", no_log=True, default=[]),
+            require_verification=dict(type="bool", default=True),
+            pgp_keys=dict(type="list", elements="str", no_log=False),
+            backup=dict(type="bool", default=False),
+            verification_keys=dict(type="list", elements="str", no_log=True),
+            force=dict(type="bool", default=False),
+            cancel_foreign=dict(type="bool", default=False),
+            archive_unseal_keys=dict(type="bool", default=True),
+            return_keys=dict(type="bool", default=False),
+        ),
+        custody=True,
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_HVAC:
-        module.fail_json(msg=missing_required_lib("hvac"), exception=str(HVAC_IMPORT_ERROR))
-    if module.params["custody"] == "s3" and not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
-    errors = validate(module.params)
-    if errors:
-        module.fail_json(msg="Invalid parameters for vault_rekey: " + "; ".join(errors))
-    try:
-        client = VaultClient.from_params(module.params)
-        result = Rekey(module.params, client, custody_from_params(module.params), check_mode=module.check_mode,
-                       warn=module.warn).run()
-    except (VaultError, RekeyError, CustodyError) as exc:
-        module.fail_json(msg=str(exc))
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="Failed to write rekey files: %s" % exc)
+    module.fail_on_invalid(validate(module.params), "vault_rekey")
+    with module.errors("rekey Vault", writing="write rekey files"):
+        rekey = Rekey(module.params, module.client(), module.custody(), check_mode=module.check_mode,
+                      warn=module.warn)
+        result = rekey.run()
     module.exit_json(**result)
 
 

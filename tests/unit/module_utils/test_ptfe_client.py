@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from ansible_collections.ptfe.ops.plugins.module_utils import _http
 from ansible_collections.ptfe.ops.plugins.module_utils import _ptfe_client as client_mod
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
     NOT_FOUND_HINT,
@@ -46,7 +47,7 @@ def admin_token(emu):
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch):
     """Keep exponential backoff short; 429 waits still come from X-RateLimit-Reset."""
-    monkeypatch.setattr(client_mod, "MAX_BACKOFF", 0.05)
+    monkeypatch.setattr(_http, "MAX_BACKOFF", 0.05)
 
 
 def make(emu, token=None, **kwargs):

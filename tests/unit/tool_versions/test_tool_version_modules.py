@@ -7,6 +7,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.ptfe.ops.plugins.module_utils import _ptfe_module
 from ansible_collections.ptfe.ops.plugins.modules import ptfe_tool_version, ptfe_tool_versions
 from tests.unit.tool_versions.test_tool_versions_utils import SHA_A, SHA_B, URL_A, FakeClient, api, writes
 
@@ -14,7 +15,7 @@ CONN = {"address": "https://ptfe.example", "token": "canary-token-do-not-print"}
 
 
 def run(module, args, client, capsys, monkeypatch, check_mode=False):
-    monkeypatch.setattr(module.PtfeClient, "from_module", classmethod(lambda cls, mod: client))
+    monkeypatch.setattr(_ptfe_module.PtfeClient, "from_module", classmethod(lambda cls, mod: client))
     args = dict(CONN, **args)
     if check_mode:
         args["_ansible_check_mode"] = True

@@ -5,6 +5,7 @@ import hashlib
 
 import pytest
 
+from ansible_collections.ptfe.ops.plugins.module_utils import _releases_client as rc
 from ansible_collections.ptfe.ops.plugins.module_utils import _tool_versions as tv
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import PtfeNotFoundError, PtfeValidationError
 from tests.emulators.releases import ReleasesMirror
@@ -140,9 +141,9 @@ def test_protected_reason():
 
 
 def test_sums_url_and_parse():
-    assert tv.sums_url_for(URL_A) == "https://mirror.example/terraform/1.5.7/terraform_1.5.7_SHA256SUMS"
-    assert tv.sums_url_for("https://m/x/terraform.zip") is None
-    sums = tv.parse_sums("%s  terraform_1.5.7_linux_amd64.zip\n%s *other.zip\nnoise\n" % (SHA_A.upper(), SHA_B))
+    assert rc.sums_url_for(URL_A) == "https://mirror.example/terraform/1.5.7/terraform_1.5.7_SHA256SUMS"
+    assert rc.sums_url_for("https://m/x/terraform.zip") is None
+    sums = rc.parse_sums("%s  terraform_1.5.7_linux_amd64.zip\n%s *other.zip\nnoise\n" % (SHA_A.upper(), SHA_B))
     assert sums == {"terraform_1.5.7_linux_amd64.zip": SHA_A, "other.zip": SHA_B}
 
 
@@ -156,7 +157,7 @@ def mirror(tmp_path_factory):
 
 
 def test_verify_from_sums_without_download(mirror):
-    verifier = tv.ChecksumVerifier(ca_path=str(mirror.ca_path))
+    verifier = rc.ChecksumVerifier(ca_path=str(mirror.ca_path))
     mirror.reset_log()
     records = verifier.verify_all([("1.5.7", mirror.zip_url("1.5.7"), mirror.sha256("1.5.7"))])
     assert records[0]["method"] == "SHA256SUMS"
@@ -164,16 +165,16 @@ def test_verify_from_sums_without_download(mirror):
 
 
 def test_verify_streams_download_when_no_sums(mirror):
-    verifier = tv.ChecksumVerifier(ca_path=str(mirror.ca_path))
+    verifier = rc.ChecksumVerifier(ca_path=str(mirror.ca_path))
     records = verifier.verify_all([("1.6.0", mirror.zip_url("1.6.0"), mirror.sha256("1.6.0"))])
     assert records[0]["method"] == "download"
     assert records[0]["bytes"] == 3 * 1024 * 1024 + 17
 
 
 def test_mismatch_names_version_url_and_both_checksums(mirror):
-    verifier = tv.ChecksumVerifier(ca_path=str(mirror.ca_path))
+    verifier = rc.ChecksumVerifier(ca_path=str(mirror.ca_path))
     url = mirror.zip_url("1.6.0")
-    with pytest.raises(tv.ChecksumMismatchError) as err:
+    with pytest.raises(rc.ChecksumMismatchError) as err:
         verifier.verify_all([("1.6.0", url, SHA_A), ("1.7.0", mirror.zip_url("1.7.0"), mirror.sha256("1.7.0"))])
     text = str(err.value)
     assert "1.6.0" in text and url in text and SHA_A in text and mirror.sha256("1.6.0") in text
@@ -182,20 +183,20 @@ def test_mismatch_names_version_url_and_both_checksums(mirror):
 
 
 def test_download_failure(mirror):
-    verifier = tv.ChecksumVerifier(ca_path=str(mirror.ca_path))
-    with pytest.raises(tv.ChecksumFetchError, match="HTTP 404"):
+    verifier = rc.ChecksumVerifier(ca_path=str(mirror.ca_path))
+    with pytest.raises(rc.ChecksumFetchError, match="HTTP 404"):
         verifier.verify_all([("9.9.9", mirror.url + "/nope/terraform_9.9.9_linux_amd64.zip", SHA_A)])
 
 
 def test_tls_is_verified(mirror):
-    verifier = tv.ChecksumVerifier()  # system trust store does not know the throwaway CA
-    with pytest.raises(tv.ChecksumFetchError):
+    verifier = rc.ChecksumVerifier()  # system trust store does not know the throwaway CA
+    with pytest.raises(rc.ChecksumFetchError):
         verifier.verify_all([("1.6.0", mirror.zip_url("1.6.0"), SHA_A)])
 
 
 def test_streaming_uses_chunks():
     digest = hashlib.sha256()
-    assert tv.CHUNK_SIZE <= 1024 * 1024 and digest.name == "sha256"
+    assert rc.CHUNK_SIZE <= 1024 * 1024 and digest.name == "sha256"
 
 
 # -- sync with a fake client -----------------------------------------------------------------------------------
@@ -266,14 +267,14 @@ def test_sync_check_mode_writes_nothing():
 def test_sync_mismatch_stops_before_any_write():
     class Refuser:
         def verify_all(self, jobs):
-            raise tv.ChecksumMismatchError([{"version": j[0], "url": j[1], "expected": j[2], "actual": SHA_B,
+            raise rc.ChecksumMismatchError([{"version": j[0], "url": j[1], "expected": j[2], "actual": SHA_B,
                                              "method": "download"} for j in jobs])
 
     client = FakeClient([api("1.0.0", "tool-1")])
     store = tv.ToolVersionStore(client)
     items = [tv.validate_item(item("1.0.0", enabled=False)),
              tv.validate_item(item("2.0.0", url=URL_A, sha256=SHA_A))]
-    with pytest.raises(tv.ChecksumMismatchError):
+    with pytest.raises(rc.ChecksumMismatchError):
         tv.sync(store, items, store.list_all(), verifier=Refuser())
     assert writes(client) == []
 

@@ -19,14 +19,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from ansible_collections.ptfe.ops.plugins.module_utils._custody import (
-    CustodyError,
-    FileCustody,
-    S3Custody,
-    atomic_write_json,
-    encode,
-    read_json,
-)
+from ansible_collections.ptfe.ops.plugins.module_utils._custody import CustodyError, FileCustody, S3Custody
+from ansible_collections.ptfe.ops.plugins.module_utils._files import atomic_write_json, json_bytes, read_json
 from ansible_collections.ptfe.ops.plugins.module_utils._rekey import Rekey, RekeyError, validate
 from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import API_ROTATE, VaultConnectionError, VaultError
 from tests.unit.vault.fake_vault import CLUSTER_ID, URL, FakeS3, FakeVault, decrypt, pgp_fingerprint
@@ -160,7 +154,7 @@ class Env:
 
     def put(self, name, document):
         if self.kind == "s3":
-            self.s3.put_object(Bucket=BUCKET, Key=PREFIX + name, Body=encode(document),
+            self.s3.put_object(Bucket=BUCKET, Key=PREFIX + name, Body=json_bytes(document),
                                ServerSideEncryption="aws:kms", SSEKMSKeyId=KMS_KEY)
         else:
             atomic_write_json(os.path.join(self.dir, name), document)

@@ -10,12 +10,8 @@ import pytest
 import requests
 
 from ansible_collections.ptfe.ops.plugins.module_utils import _vault_client as vc
-from ansible_collections.ptfe.ops.plugins.module_utils._custody import (
-    CustodyError,
-    FileCustody,
-    atomic_write_json,
-    read_json,
-)
+from ansible_collections.ptfe.ops.plugins.module_utils._custody import FileCustody
+from ansible_collections.ptfe.ops.plugins.module_utils._files import DocumentError, atomic_write_json, read_json
 from ansible_collections.ptfe.ops.plugins.module_utils._rekey import Rekey, RekeyError, validate
 
 
@@ -152,7 +148,7 @@ def test_atomic_write_is_0600_and_replaces(tmp_path):
 def test_read_json_refuses_what_is_not_a_document(tmp_path, content, fragment):
     target = tmp_path / "keys.json"
     target.write_text(content)
-    with pytest.raises(CustodyError) as err:
+    with pytest.raises(DocumentError) as err:
         read_json(str(target))
     assert fragment in str(err.value) and str(target) in str(err.value)
     assert read_json(str(tmp_path / "missing.json")) is None
