@@ -199,10 +199,19 @@ def test_role_runs_the_bulk_module_once(rig):
     assert_no_secret(res, ADMIN_TOKEN)
 
 
-def test_role_rejects_bad_list_naming_the_variable(rig):
-    res = rig.run("role.yml", {"tv_versions": [{"version": "1.5.7"}, {"version": 1.5}]})[0]
+@pytest.mark.parametrize("versions, message", [
+    ([{"version": "1.5.7"}, {"version": 1.5}],
+     "versions[1].version must look like N.N.N or N.N.N-suffix (for example 1.5.7 or 0.12.20-beta1), got '1.5'"),
+    ([{"version": "1.5.7"}, {"version": "1.6.0"}, {"version": "1.5.7", "state": "absent"}],
+     "versions[2].version: Terraform version 1.5.7 is already listed at versions[0]"),
+], ids=["unquoted-version", "version-twice"])
+def test_role_refuses_a_bad_list_naming_the_entry_before_any_request(rig, versions, message):
+    # The argument spec lets these through (a float converts to a string); tool_versions_list goes to the module
+    # unchanged as its option versions, and the module refuses the entry before its first request.
+    res = rig.run("role.yml", {"tv_versions": versions})[0]
     assert res.rc != 0
-    assert "tool_versions_list[1].version must be a quoted version string" in res.output, res.output
+    assert message in res.stdout, res.output
+    assert "Validation of arguments failed" not in res.stdout
     assert rig.api_requests() == []
 
 

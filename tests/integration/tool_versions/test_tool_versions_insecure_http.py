@@ -52,10 +52,12 @@ def test_role_refuses_http_before_any_request(plain_http_rig):
         assert res.rc != 0
         fatal = [line for line in res.stdout.splitlines() if line.startswith("fatal:")]
         assert len(fatal) == 1, res.stdout
-        assert "tool_versions_address is an http:// URL" in fatal[0], fatal[0]
-        assert "set tool_versions_allow_insecure_http to true" in fatal[0], fatal[0]
+        # The role hands tool_versions_address and tool_versions_allow_insecure_http to the module unchanged; the
+        # module refuses before its first request.
+        assert refusal(rig.emulator.url) in fatal[0], fatal[0]
+        assert "set allow_insecure_http=true" in fatal[0] and "Nothing was sent" in fatal[0], fatal[0]
         assert_no_secret(res, ADMIN_TOKEN)
-    # An address from TFE_ADDRESS is refused by the module, before its first request.
+    # An address from TFE_ADDRESS is refused the same way.
     res = rig.run("role.yml", {"tv_versions": versions, "tv_address": ""}, token_in_env=True,
                   env={"TFE_ADDRESS": rig.emulator.url})[0]
     assert res.rc != 0

@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: ptfe.ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: post_rekey_backup_input_problems
+short_description: What the post_rekey_backup role's variables leave open before any proof is collected
+version_added: 0.2.0
+description:
+  - Takes the variables of the P(ptfe.ops.post_rekey_backup#role) role, keyed by their names, and returns one
+    sentence per problem, naming the variables at fault. Empty when there is none.
+  - The argument spec has already checked types and choices, and that V(post_rekey_backup_key_shares) and the
+    custody's C(url) are given. This filter checks what a spec cannot express.
+  - V(post_rekey_backup_key_shares) must be between 1 and 255. The module that collects the proofs takes 0 as
+    "do not compare", which would drop a proof.
+  - The unseal key path, the backup command and the backup record's path must not be empty, nor the URL of the
+    keys' Vault.
+  - The keys destination must be named. A keys file (V(post_rekey_backup_keys_file), or C(keys_file) of
+    V(post_rekey_backup_custody)) is needed with custody V(file); C(s3_bucket) and C(s3_object) with custody
+    V(s3). V(post_rekey_backup_keys_file) makes the custody V(file).
+options:
+  _input:
+    description:
+      - The role's variables. V(post_rekey_backup_custody), V(post_rekey_backup_keys_file),
+        V(post_rekey_backup_key_shares), V(post_rekey_backup_unseal_key_path), V(post_rekey_backup_command) and
+        V(post_rekey_backup_marker_path) are read; a missing one is not checked.
+    type: dict
+    required: true
+author:
+  - ptfe.ops contributors (@ptfe-ops)
+"""
+
+EXAMPLES = r"""
+- name: Stop when the variables leave something open
+  ansible.builtin.fail:
+    msg: "{{ _problems | join('; ') }}"
+  vars:
+    _problems: >-
+      {{ {'post_rekey_backup_key_shares': post_rekey_backup_key_shares,
+          'post_rekey_backup_custody': post_rekey_backup_custody} | ptfe.ops.post_rekey_backup_input_problems }}
+  when: _problems | length > 0
+"""
+
+RETURN = r"""
+_value:
+  description: One sentence per problem; empty when there is none.
+  type: list
+  elements: str
+"""
+
+from ansible.errors import AnsibleFilterError
+
+# Vault's limit on the number of key shares.
+MAX_KEY_SHARES = 255
+
+
+def _set(value):
+    """Whether a variable holds something (not empty, not only white space)."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not None
+
+
+def _key_shares_problems(settings):
+    if "post_rekey_backup_key_shares" not in settings:
+        return []
+    value = settings["post_rekey_backup_key_shares"]
+    try:
+        shares = None if isinstance(value, bool) else int(value)
+    except (TypeError, ValueError):
+        shares = None
+    if shares is None or not 1 <= shares <= MAX_KEY_SHARES:
+        return ["post_rekey_backup_key_shares must be a whole number between 1 and %d, got %r"
+                % (MAX_KEY_SHARES, value)]
+    return []
+
+
+def _custody_problems(settings):
+    if "post_rekey_backup_custody" not in settings:
+        return []
+    custody = settings["post_rekey_backup_custody"]
+    if not isinstance(custody, dict):
+        return ["post_rekey_backup_custody must be a mapping (the vault_rekey role records it in "
+                "vault_rekey_result.custody), got %s" % type(custody).__name__]
+    problems = []
+    if not _set(custody.get("url")):
+        problems.append("post_rekey_backup_custody.url must not be empty: it is the URL of the Vault the keys belong "
+                        "to")
+    if _set(settings.get("post_rekey_backup_keys_file")):
+        return problems
+    kind = custody.get("custody") or "file"
+    if kind == "s3":
+        for option in ("s3_bucket", "s3_object"):
+            if not _set(custody.get(option)):
+                problems.append("post_rekey_backup_custody.%s must be set with custody s3" % option)
+    elif not _set(custody.get("keys_file")):
+        problems.append("the keys file is not named: set post_rekey_backup_keys_file, or keys_file in "
+                        "post_rekey_backup_custody (the vault_rekey role records it there)")
+    return problems
+
+
+def post_rekey_backup_input_problems(settings):
+    if not isinstance(settings, dict):
+        raise AnsibleFilterError("post_rekey_backup_input_problems expects a mapping of the role's variables, got %s"
+                                 % type(settings).__name__)
+    problems = _key_shares_problems(settings)
+    for name in ("post_rekey_backup_unseal_key_path", "post_rekey_backup_command", "post_rekey_backup_marker_path"):
+        if name in settings and not _set(settings[name]):
+            problems.append("%s must not be empty" % name)
+    problems.extend(_custody_problems(settings))
+    return problems
+
+
+class FilterModule:
+    """Input rules of the post_rekey_backup role that its argument spec cannot express."""
+
+    def filters(self):
+        return {"post_rekey_backup_input_problems": post_rekey_backup_input_problems}
