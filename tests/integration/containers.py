@@ -7,9 +7,21 @@ from __future__ import annotations
 import subprocess
 
 
+class DockerError(subprocess.CalledProcessError):
+    """A docker command that failed, with what the engine said in the message (pytest shows only the message)."""
+
+    def __str__(self):
+        return "%s\nstderr: %s" % (super().__str__(), (self.stderr or "").strip() or "(empty)")
+
+
 def docker(*args, check=True, timeout=120):
-    """Run the docker CLI and return the completed process (text output captured)."""
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout)
+    """Run the docker CLI and return the completed process (text output captured).
+
+    With check, a failure raises DockerError, whose message carries the engine's own error text."""
+    proc = subprocess.run(["docker", *args], capture_output=True, text=True, check=False, timeout=timeout)
+    if check and proc.returncode:
+        raise DockerError(proc.returncode, proc.args, proc.stdout, proc.stderr)
+    return proc
 
 
 class ContainerTarget:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -63,6 +64,34 @@ class Target(ContainerTarget):
         ).stdout
 
 
+def remove_stale_targets():
+    """Remove targets and networks a killed earlier run left behind: their fixed subnets would overlap. The
+    tests that use the target run on one xdist worker (xdist_group), so no other fixture instance owns them."""
+    names = docker("ps", "-aq", "--filter", "name=^fw-it-target-", check=False).stdout.split()
+    if names:
+        docker("rm", "-f", *names, check=False)
+    for network in docker("network", "ls", "-q", "--filter", "name=^fw-it-net-", check=False).stdout.split():
+        docker("network", "rm", network, check=False)
+
+
+def create_network(network, attempts=4):
+    """Create the dual-stack bridge. The engine serialises network set-up with the other suites running beside
+    this one (Molecule creates its own IPv6 networks at the same time), so a failure is retried a few times; the
+    last one fails with the engine's message and the networks that exist, which name any overlap."""
+    remove_stale_targets()
+    for attempt in range(attempts):
+        proc = docker("network", "create", "--ipv6", "--subnet", SUBNET, "--gateway", GATEWAY, "--subnet", SUBNET6,
+                      "--gateway", GATEWAY6, network, check=False)
+        if proc.returncode == 0:
+            return
+        time.sleep(2 + 2 * attempt)
+    existing = docker("network", "ls", "--format", "{{.Name}}", check=False).stdout.split()
+    subnets = docker("network", "inspect", "--format", "{{.Name}} {{range .IPAM.Config}}{{.Subnet}} {{end}}",
+                     *existing, check=False).stdout if existing else ""
+    pytest.fail("docker network create %s failed %d times: %s\nnetworks now:\n%s"
+                % (network, attempts, proc.stderr.strip(), subnets))
+
+
 @pytest.fixture(scope="module")
 def ssh_target(tmp_path_factory):
     image = subprocess.run([str(ROOT / "tests" / "images" / "build.sh"), RECIPE], capture_output=True, text=True,
@@ -72,8 +101,7 @@ def ssh_target(tmp_path_factory):
     keydir = tmp_path_factory.mktemp("fw-ssh")
     key = keydir / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True, timeout=30)
-    docker("network", "create", "--ipv6", "--subnet", SUBNET, "--gateway", GATEWAY, "--subnet", SUBNET6,
-           "--gateway", GATEWAY6, network)
+    create_network(network)
     try:
         # NET_ADMIN is all ufw and iptables need inside the container's own network namespace.
         docker("run", "-d", "--name", name, "--hostname", name, "--cap-add", "NET_ADMIN", "--network", network,
