@@ -53,25 +53,17 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import is_set, whole
+
 # Vault's limit on the number of key shares.
 MAX_KEY_SHARES = 255
-
-
-def _set(value):
-    """Whether a variable holds something (not empty, not only white space)."""
-    if isinstance(value, str):
-        return bool(value.strip())
-    return value is not None
 
 
 def _key_shares_problems(settings):
     if "post_rekey_backup_key_shares" not in settings:
         return []
     value = settings["post_rekey_backup_key_shares"]
-    try:
-        shares = None if isinstance(value, bool) else int(value)
-    except (TypeError, ValueError):
-        shares = None
+    shares = whole(value)
     if shares is None or not 1 <= shares <= MAX_KEY_SHARES:
         return ["post_rekey_backup_key_shares must be a whole number between 1 and %d, got %r"
                 % (MAX_KEY_SHARES, value)]
@@ -86,17 +78,17 @@ def _custody_problems(settings):
         return ["post_rekey_backup_custody must be a mapping (the vault_rekey role records it in "
                 "vault_rekey_result.custody), got %s" % type(custody).__name__]
     problems = []
-    if not _set(custody.get("url")):
+    if not is_set(custody.get("url")):
         problems.append("post_rekey_backup_custody.url must not be empty: it is the URL of the Vault the keys belong "
                         "to")
-    if _set(settings.get("post_rekey_backup_keys_file")):
+    if is_set(settings.get("post_rekey_backup_keys_file")):
         return problems
     kind = custody.get("custody") or "file"
     if kind == "s3":
         for option in ("s3_bucket", "s3_object"):
-            if not _set(custody.get(option)):
+            if not is_set(custody.get(option)):
                 problems.append("post_rekey_backup_custody.%s must be set with custody s3" % option)
-    elif not _set(custody.get("keys_file")):
+    elif not is_set(custody.get("keys_file")):
         problems.append("the keys file is not named: set post_rekey_backup_keys_file, or keys_file in "
                         "post_rekey_backup_custody (the vault_rekey role records it there)")
     return problems
@@ -108,7 +100,7 @@ def post_rekey_backup_input_problems(settings):
                                  % type(settings).__name__)
     problems = _key_shares_problems(settings)
     for name in ("post_rekey_backup_unseal_key_path", "post_rekey_backup_command", "post_rekey_backup_marker_path"):
-        if name in settings and not _set(settings[name]):
+        if name in settings and not is_set(settings[name]):
             problems.append("%s must not be empty" % name)
     problems.extend(_custody_problems(settings))
     return problems

@@ -57,25 +57,17 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import decimal, whole
+
 VARIABLES = ("preflight_ports", "preflight_endpoints", "preflight_connect_timeout", "preflight_nofile_soft_min",
              "preflight_nofile_hard_min", "preflight_nofile_users", "preflight_disk")
 USER_NAME = re.compile(r"[a-z_][a-z0-9_.-]*[$]?")
-URL = re.compile(r"https?://[^/ ]+")
+URL = re.compile(r"https?://[^/\s]+(/\S*)?")
 HOST = re.compile(r"[^ /:]+|[0-9A-Fa-f:.]+")
 
 
-def _number(value, convert=int):
-    """The value as a number, or None when it is not one."""
-    if isinstance(value, bool):
-        return None
-    try:
-        return convert(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _port_ok(value):
-    port = _number(value)
+    port = whole(value)
     return port is not None and 1 <= port <= 65535
 
 
@@ -87,11 +79,11 @@ def _port_errors(ports):
 def _endpoint_ok(endpoint):
     name, host, url = (endpoint.get(key) or "" for key in ("name", "host", "url"))
     port = endpoint.get("port") or 0
-    timeout = _number(endpoint.get("timeout") or 0)
+    timeout = whole(endpoint.get("timeout") or 0)
     if not name or timeout is None or timeout < 0:
         return False
     if url:
-        return bool(URL.match(url)) and not host and _number(port) == 0
+        return bool(URL.fullmatch(url)) and not host and whole(port) == 0
     return bool(HOST.fullmatch(host)) and _port_ok(port)
 
 
@@ -109,10 +101,10 @@ def _endpoint_errors(endpoints):
 
 def _limit_errors(settings):
     errors = []
-    timeout = _number(settings["preflight_connect_timeout"])
+    timeout = whole(settings["preflight_connect_timeout"])
     if timeout is None or timeout < 1:
         errors.append("preflight_connect_timeout (%s) must be 1 second or more." % settings["preflight_connect_timeout"])
-    soft, hard = _number(settings["preflight_nofile_soft_min"]), _number(settings["preflight_nofile_hard_min"])
+    soft, hard = whole(settings["preflight_nofile_soft_min"]), whole(settings["preflight_nofile_hard_min"])
     if soft is None or soft < 0:
         errors.append("preflight_nofile_soft_min (%s) must be 0 or more." % settings["preflight_nofile_soft_min"])
     elif hard is None or hard < soft:
@@ -130,7 +122,7 @@ def _disk_errors(disk):
         path = str(entry.get("path") or "")
         if not path.startswith("/") or "/../" in path + "/" or "/./" in path + "/":
             errors.append("preflight_disk: path '%s' must be absolute, without . or .. parts." % path)
-        minimum = _number(entry.get("min_free_gib"), float)
+        minimum = decimal(entry.get("min_free_gib"))
         if minimum is None or minimum < 0:
             errors.append("preflight_disk: min_free_gib of '%s' must be 0 or more (got %s)."
                           % (path, entry.get("min_free_gib")))

@@ -64,6 +64,8 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import has_control, whole
+
 VARIABLES = ("state_bucket_name", "state_bucket_region", "state_bucket_encryption", "state_bucket_kms_key",
              "state_bucket_noncurrent_version_expiration_days", "state_bucket_lifecycle_rule_id",
              "state_bucket_state_key", "state_bucket_lock", "state_bucket_dynamodb_table", "state_bucket_endpoint_url",
@@ -80,22 +82,13 @@ _ALIAS = r"alias/[A-Za-z0-9/_-]+"
 KMS_KEY = re.compile(r"%s|%skey/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})|%s%s"
                      % (_ALIAS, _ARN, _ARN, _ALIAS))
 DYNAMODB_TABLE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
-URL = re.compile(r"https?://[^/ ]+")
+URL = re.compile(r'https?://[^/\s"\\]+(/[^\s"\\]*)?')
 BACKEND_PATH = re.compile(r"/.+[.]tf")
 
 
 def _bucket_name_ok(name):
     return (bool(BUCKET_NAME.fullmatch(name)) and ".." not in name and not IP_ADDRESS.fullmatch(name)
             and not name.startswith(RESERVED_PREFIX) and not name.endswith(RESERVED_SUFFIX))
-
-
-def _whole(value):
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _bucket_errors(settings):
@@ -127,7 +120,7 @@ def _encryption_errors(settings):
 
 def _lifecycle_errors(settings):
     errors = []
-    days = _whole(settings["state_bucket_noncurrent_version_expiration_days"])
+    days = whole(settings["state_bucket_noncurrent_version_expiration_days"])
     if days is None or days < 1:
         errors.append("state_bucket_noncurrent_version_expiration_days must be 1 or more (got %s)."
                       % settings["state_bucket_noncurrent_version_expiration_days"])
@@ -140,15 +133,15 @@ def _lifecycle_errors(settings):
 def _backend_errors(settings):
     errors = []
     key = str(settings["state_bucket_state_key"] or "")
-    if not key or key.startswith("/") or key.endswith("/") or "//" in key:
-        errors.append("state_bucket_state_key '%s' must be an object key that neither starts nor ends with '/' and "
-                      "has no '//'." % key)
+    if not key or key.startswith("/") or key.endswith("/") or "//" in key or has_control(key):
+        errors.append("state_bucket_state_key %r must be an object key that neither starts nor ends with '/', "
+                      "has no '//' and no newline or other control character." % key)
     table = str(settings["state_bucket_dynamodb_table"] or "")
     if settings["state_bucket_lock"] == "dynamodb" and not DYNAMODB_TABLE.fullmatch(table):
         errors.append("state_bucket_dynamodb_table '%s' must name a DynamoDB table when state_bucket_lock is dynamodb."
                       % table)
     url = str(settings["state_bucket_endpoint_url"] or "")
-    if url and not URL.match(url):
+    if url and not URL.fullmatch(url):
         errors.append("state_bucket_endpoint_url '%s' must be an http(s) URL, or empty for AWS." % url)
     path = str(settings["state_bucket_backend_path"] or "")
     if not BACKEND_PATH.fullmatch(path):

@@ -65,26 +65,15 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import whole
+
 # Linux capability number of CAP_SYS_RESOURCE (linux/capability.h): it lets a process raise a hard rlimit.
 CAP_SYS_RESOURCE = 24
 
-DOMAIN_RE = re.compile(r"^[^\s#]+$")
-DROPIN_RE = re.compile(r"^[^/\s]+\.conf$")
+DOMAIN_RE = re.compile(r"[^\s#]+")
+DROPIN_RE = re.compile(r"[^/\s]+\.conf")
 MAX_OPEN_FILES_RE = re.compile(r"^Max open files\s+(\S+)\s+(\S+)", re.M)
 CAP_EFF_RE = re.compile(r"^CapEff:\s*([0-9a-fA-F]+)\s*$", re.M)
-
-
-def _whole(value):
-    """``value`` as an int, or None when it is not a whole number (booleans are not numbers here)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    if isinstance(value, str) and re.match(r"^\s*-?[0-9]+\s*$", value):
-        return int(value)
-    return None
 
 
 def nr_open(text):
@@ -121,7 +110,7 @@ def has_capability(text, number):
 
 def _limit_problems(settings):
     problems = []
-    minimum = _whole(settings.get("ulimits_nofile_minimum", 1024))
+    minimum = whole(settings.get("ulimits_nofile_minimum", 1024))
     if minimum is None or minimum < 1:
         problems.append("ulimits_nofile_minimum must be a whole number of at least 1, got %r"
                         % (settings.get("ulimits_nofile_minimum"),))
@@ -130,7 +119,7 @@ def _limit_problems(settings):
     for name in ("ulimits_nofile_soft", "ulimits_nofile_hard"):
         if name not in settings:
             continue
-        value = _whole(settings[name])
+        value = whole(settings[name])
         if value is None or value < 1:
             problems.append("%s must be a whole number of at least 1, got %r" % (name, settings[name]))
             continue
@@ -165,12 +154,12 @@ def _name_problems(settings):
     if "ulimits_domains" in settings:
         domains = settings["ulimits_domains"]
         if (not isinstance(domains, list) or not domains
-                or not all(isinstance(d, str) and DOMAIN_RE.match(d) for d in domains)):
+                or not all(isinstance(d, str) and DOMAIN_RE.fullmatch(d) for d in domains)):
             problems.append("ulimits_domains must be a non-empty list of limits.conf domains without white space or "
                             "'#', got %r" % (domains,))
     if "ulimits_systemd_dropin_name" in settings:
         name = settings["ulimits_systemd_dropin_name"]
-        if not isinstance(name, str) or not DROPIN_RE.match(name):
+        if not isinstance(name, str) or not DROPIN_RE.fullmatch(name):
             problems.append("ulimits_systemd_dropin_name must be a file name ending in .conf, got %r" % (name,))
     return problems
 

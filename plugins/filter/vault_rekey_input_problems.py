@@ -51,14 +51,9 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import is_set
 from ansible.module_utils.parsing.convert_bool import boolean
-
-
-def _set(value):
-    """Whether a variable holds something (not empty, not only white space)."""
-    if isinstance(value, str):
-        return bool(value.strip())
-    return bool(value)
 
 
 def vault_rekey_input_problems(settings):
@@ -66,23 +61,23 @@ def vault_rekey_input_problems(settings):
         raise AnsibleFilterError("vault_rekey_input_problems expects a mapping of the role's variables, got %s"
                                  % type(settings).__name__)
     problems = []
-    if not _set(settings.get("vault_rekey_url")):
+    if not is_set(settings.get("vault_rekey_url")):
         problems.append("vault_rekey_url must not be empty: it is the URL of the Vault API the rekey runs against")
     custody = settings.get("vault_rekey_custody") or "file"
     if custody == "s3":
         for name in ("vault_rekey_s3_bucket", "vault_rekey_s3_object"):
-            if not _set(settings.get(name)):
+            if not is_set(settings.get(name)):
                 problems.append("%s must be set with vault_rekey_custody s3" % name)
         return problems
-    if _set(settings.get("vault_rekey_keys_file")):
+    if is_set(settings.get("vault_rekey_keys_file")):
         return problems
     backup = boolean(settings.get("vault_rekey_backup", False), strict=False)
-    pgp_backup = _set(settings.get("vault_rekey_pgp_keys")) and backup
+    pgp_backup = is_set(settings.get("vault_rekey_pgp_keys")) and backup
     if not pgp_backup:
         problems.append("with vault_rekey_custody file, set vault_rekey_keys_dir or vault_rekey_keys_file: the new "
                         "keys need a file (only PGP mode, vault_rekey_pgp_keys with vault_rekey_backup true, keeps "
                         "them in Vault instead)")
-    elif not _set(settings.get("vault_rekey_state_file")):
+    elif not is_set(settings.get("vault_rekey_state_file")):
         problems.append("without vault_rekey_keys_file, set vault_rekey_state_file: the record of an interrupted "
                         "rekey needs a file")
     return problems

@@ -47,8 +47,8 @@ CHUNK_SIZE = 64 * 1024
 MAX_SUMS_SIZE = 1024 * 1024
 VERIFY_WORKERS = 4
 
-SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
-ZIP_NAME_RE = re.compile(r"^(?P<prefix>[A-Za-z0-9-]+_[^_/]+)_[a-z0-9]+_[a-z0-9]+\.zip$")
+SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
+ZIP_NAME_RE = re.compile(r"(?P<prefix>[A-Za-z0-9-]+_[^_/]+)_[a-z0-9]+_[a-z0-9]+\.zip")
 
 
 class ReleasesError(OpsError):
@@ -87,7 +87,7 @@ def sums_url_for(url):
     """
     parts = urlsplit(url)
     directory, name = posixpath.split(parts.path)
-    match = ZIP_NAME_RE.match(name)
+    match = ZIP_NAME_RE.fullmatch(name)
     if not match:
         return None
     path = posixpath.join(directory, match.group("prefix") + "_SHA256SUMS")
@@ -99,7 +99,7 @@ def parse_sums(text):
     sums = {}
     for line in text.splitlines():
         fields = line.strip().split()
-        if len(fields) == 2 and SHA256_RE.match(fields[0]):
+        if len(fields) == 2 and SHA256_RE.fullmatch(fields[0]):
             sums[fields[1].lstrip("*")] = fields[0].lower()
     return sums
 

@@ -41,7 +41,7 @@ API_PATH = "/api/v2/admin/terraform-versions"
 RESOURCE_TYPE = "terraform-versions"
 PAGE_SIZE = 100
 
-VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z][0-9A-Za-z.-]*)?$")
+VERSION_RE = re.compile(r"[0-9]+[.][0-9]+[.][0-9]+(?:-[0-9A-Za-z][0-9A-Za-z.-]*)?")
 ARCH_OSES = ("linux",)
 ARCH_NAMES = ("amd64", "arm64", "s390x")
 
@@ -106,7 +106,7 @@ def validate_url(value, option, allow_http):
 
 
 def validate_sha256(value, option):
-    if not SHA256_RE.match(value or ""):
+    if not SHA256_RE.fullmatch(value or ""):
         raise ToolVersionInputError(
             "%s must be a SHA256 checksum of 64 hexadecimal characters, got %r (%d characters)"
             % (option, value, len(value or "")))
@@ -121,7 +121,7 @@ def validate_item(params, prefix="", allow_http=False):
     """
     state = params.get("state") or "present"
     version = params.get("version")
-    if version is None or not VERSION_RE.match(str(version)):
+    if version is None or not VERSION_RE.fullmatch(str(version)):
         raise ToolVersionInputError(
             "%s must look like N.N.N or N.N.N-suffix (for example 1.5.7 or 0.12.20-beta1), got %r"
             % (_opt(prefix, "version"), version))

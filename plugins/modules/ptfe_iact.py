@@ -154,7 +154,7 @@ from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
 )
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_module import PtfeModule
 
-TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
+TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/=-]+")
 RETRIEVE_PATH = "/admin/retrieve-iact"
 HEALTH_PATH = "/_health_check"
 
@@ -165,7 +165,7 @@ class IactError(OpsError):
 
 def looks_like_token(text):
     """An IACT is one word of token characters: no spaces, no markup."""
-    return bool(text) and bool(TOKEN_RE.match(text)) and len(text) <= 512
+    return bool(text) and bool(TOKEN_RE.fullmatch(text)) and len(text) <= 512
 
 
 def validate(params):

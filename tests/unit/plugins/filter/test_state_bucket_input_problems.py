@@ -109,7 +109,22 @@ def test_lifecycle_rule_id_length(rule_id, ok):
 @pytest.mark.parametrize("key", ["/state.tfstate", "ptfe/", "ptfe//state", ""])
 def test_bad_state_keys(key):
     assert errors(state_bucket_state_key=key) == [
-        "state_bucket_state_key '%s' must be an object key that neither starts nor ends with '/' and has no '//'." % key]
+        "state_bucket_state_key '%s' must be an object key that neither starts nor ends with '/', has no '//' and no "
+        "newline or other control character." % key]
+
+
+@pytest.mark.parametrize("key", ['env/" \n  bucket = "attacker-bucket', "ptfe/state\r", "ptfe\x00state", "ptfe\u2028state"])
+def test_state_keys_with_control_characters_are_refused(key):
+    assert errors(state_bucket_state_key=key) == [
+        "state_bucket_state_key %r must be an object key that neither starts nor ends with '/', has no '//' and no "
+        "newline or other control character." % key]
+
+
+@pytest.mark.parametrize("url", ['http://moto:5000"\n  bucket = "x', "http://moto:5000/\n", "http://a b", "ftp://moto",
+                                 "http://moto\\x"])
+def test_endpoint_urls_that_would_break_out_of_their_string_are_refused(url):
+    assert errors(state_bucket_endpoint_url=url) == [
+        "state_bucket_endpoint_url '%s' must be an http(s) URL, or empty for AWS." % url]
 
 
 def test_a_state_key_with_folders_is_fine():
