@@ -19,7 +19,7 @@ export MOLECULE_NO_LOG := false
 export PTFE_OPS_ROOT := $(CURDIR)
 
 .PHONY: help test test-fresh demo venv host collection images sanity lint unit integration integration-only molecule \
-        molecule-only build benchmark clean
+        molecule-only build benchmark clean docs-lint
 
 # Parallelism of the Molecule stage (scenarios side by side) and of the integration stage (pytest-xdist
 # workers). Integration tests spend more than half their time waiting on servers and containers, so they
@@ -31,7 +31,7 @@ help:
 	@echo "make test   - set up a virtualenv and a Docker engine, then run sanity, lint, unit, integration and molecule"
 	@echo "make demo   - run playbooks/install.yml end to end against local stand-ins and print what it did"
 	@echo "make test-fresh - make test in a fresh clone of HEAD, with an empty HOME and throwaway image tags"
-	@echo "stages: venv host images sanity lint unit integration molecule build benchmark"
+	@echo "stages: venv host images sanity lint docs-lint unit integration molecule build benchmark"
 
 # venv and host first; then the image builds (waiting on the mirror and the disk) beside sanity and beside
 # build, lint and unit; then integration beside Molecule. hack/test.sh prints every stage's time.
@@ -71,6 +71,11 @@ sanity: venv
 
 lint: venv
 	ansible-lint --offline
+
+# The documentation a docs build would render: every plugin's and role's markup (references to options, return
+# values, other plugins) and the guides under docs/docsite, linted as antsibull-docs reads them.
+docs-lint: venv
+	cd $(COLL_DIR)/ansible_collections/ptfe/ops && antsibull-docs lint-collection-docs --plugin-docs .
 
 unit: venv
 	pytest -q tests/unit

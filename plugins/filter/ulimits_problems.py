@@ -14,7 +14,7 @@ description:
     and what the role read from the host, and returns one sentence per reason the limits cannot be applied there,
     each naming the variable at fault. Empty when nothing stands in the way.
   - The argument spec has already checked the types. This filter checks what a type cannot. Each limit must be
-    at least O(_input.ulimits_nofile_minimum), and the soft limit not above the hard one. Each domain must be a
+    at least C(ulimits_nofile_minimum), and the soft limit not above the hard one. Each domain must be a
     single word, and the drop-in name a C(.conf) file name. The hard limit must not be above the kernel's
     C(fs.nr_open). It must not be above the hard limit the host runs with either, unless the host holds
     C(CAP_SYS_RESOURCE). Without that capability (in a container, typically) pam_limits fails on a hard limit it
