@@ -15,6 +15,9 @@ it is for the collection's own modules and may change without notice.
 * the library check, :meth:`OpsModule.require`, reported with ``missing_required_lib``;
 * the client of the service, built once by :meth:`OpsModule.client` after checking its library (so a
   module run that needs no client, ``ptfe_iact`` with ``method=host``, needs no library either);
+* the checks of the connection options (:meth:`OpsModule.connection_problems`, the subclass's), run when the
+  module starts, before its own checks and before any request: a bad address, token or timeout is refused
+  by name, never sent;
 * one :class:`~_redact.Redactor`, seeded with every ``no_log`` value; the clients share it and add every
   secret they send or learn; warnings and failure messages pass through it;
 * one error boundary, :meth:`OpsModule.errors`, that turns the collection's typed errors (``OpsError``),
@@ -32,6 +35,7 @@ A module then reads::
 from __future__ import annotations
 
 import contextlib
+import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -39,6 +43,14 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
 from ansible_collections.ptfe.ops.plugins.module_utils._libraries import optional_import
 from ansible_collections.ptfe.ops.plugins.module_utils._redact import Redactor
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import Checker
+
+#: The password of a URL's user-info.
+URL_PASSWORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@:]*:([^/@]+)@")
+
+#: The bounds of the options every connection shares.
+MAX_TIMEOUT = 3600
+MAX_RETRIES = 20
 
 
 class OpsModule(AnsibleModule):
@@ -59,6 +71,34 @@ class OpsModule(AnsibleModule):
         self.redactor = Redactor()
         super(OpsModule, self).__init__(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self.redactor.add(*self.no_log_values)
+        self._hide_url_passwords()
+        check = self.checker()
+        self.connection_problems(check)
+        self.fail_on_invalid(check.problems, self._name)
+
+    def _hide_url_passwords(self):
+        """A password written into a URL option (``https://user:pass@host``) is refused by the checks below,
+        but the refusal echoes the module's arguments back: mask the password there like a ``no_log`` value."""
+        for value in self.params.values():
+            if isinstance(value, str) and "@" in value:
+                match = URL_PASSWORD_RE.match(value)
+                if match:
+                    self.no_log_values.add(match.group(1))
+                    self.redactor.add(match.group(1))
+
+    def checker(self):
+        """A :class:`~_validation.Checker` of this module's parameters that never quotes a ``no_log`` option."""
+        secret = [name for name, spec in self.argument_spec.items() if spec.get("no_log")]
+        return Checker(self.params, secret=secret)
+
+    def connection_problems(self, check):
+        """Check the connection options with ``check`` (the subclass's options; here the shared ones)."""
+        if "timeout" in self.argument_spec:
+            check.whole("timeout", minimum=1, maximum=MAX_TIMEOUT)
+        if "max_retries" in self.argument_spec:
+            check.whole("max_retries", minimum=0, maximum=MAX_RETRIES)
+        if "token" in self.argument_spec:
+            check.token("token")
 
     @classmethod
     def connection_argument_spec(cls):

@@ -24,5 +24,10 @@ class PtfeModule(OpsModule):
     def connection_argument_spec(cls):
         return ptfe_argument_spec()
 
+    def connection_problems(self, check):
+        super(PtfeModule, self).connection_problems(check)
+        check.url("address", allow_insecure=bool(self.params.get("allow_insecure_http")))
+        check.path("ca_path")
+
     def new_client(self):
         return PtfeClient.from_module(self)

@@ -32,6 +32,13 @@ class VaultModule(OpsModule):
         spec.update(argument_spec or {})
         super(VaultModule, self).__init__(argument_spec=spec, **kwargs)
 
+    def connection_problems(self, check):
+        super(VaultModule, self).connection_problems(check)
+        check.url("url", allow_insecure=bool(self.params.get("allow_insecure_http")))
+        check.path("ca_cert")
+        check.text("namespace", pattern=r"[A-Za-z0-9_./-]+", rule="a namespace path (letters, digits, '_', '-', "
+                   "'.' and '/')")
+
     def new_client(self):
         return VaultClient.from_params(self.params, redactor=self.redactor)
 

@@ -29,6 +29,7 @@ from ansible_collections.ptfe.ops.plugins.module_utils._vault_module import Vaul
 
 PTFE = {"address": "https://ptfe.example", "token": "canary-token-do-not-print"}
 VAULT = {"url": "https://vault.example:8200", "token": "s.canary-vault-token", "keys_file": "/tmp/k.json"}
+VAULT_CONNECTION = {"url": "https://vault.example:8200", "token": "s.canary-vault-token"}
 
 
 def run(module_class, args, body, capsys, **kwargs):
@@ -228,3 +229,38 @@ def test_vault_module_builds_its_client_and_custody(capsys):
     run(VaultModule, VAULT, body, capsys, custody=True)
     assert isinstance(seen["client"], VaultClient) and seen["client"].redactor is not None
     assert isinstance(seen["custody"], FileCustody) and seen["custody"].keys_file == "/tmp/k.json"
+
+
+# -- the connection options, checked when the module starts ------------------------------------------------------
+
+
+@pytest.mark.parametrize("module_class,base,option,value,expected", [
+    (PtfeModule, PTFE, "token", "canary-token-do-not-print\n", "token must not contain a newline"),
+    (PtfeModule, PTFE, "token", "canary token-do-not-print", "token must not contain white space"),
+    (PtfeModule, PTFE, "timeout", 0, "timeout must be between 1 and 3600, got 0"),
+    (PtfeModule, PTFE, "timeout", -1, "timeout must be between 1 and 3600, got -1"),
+    (PtfeModule, PTFE, "max_retries", 99, "max_retries must be between 0 and 20, got 99"),
+    (PtfeModule, PTFE, "address", "https://ptfe.example/app", "address must be the address of the server only"),
+    (PtfeModule, PTFE, "address", "javascript:alert(1)", "address must be a URL such as https://host[:port]"),
+    (PtfeModule, PTFE, "address", "file:///etc/passwd", "address must be a URL such as https://host[:port]"),
+    (PtfeModule, PTFE, "address", "https://admin:canary-pass@ptfe.example", "address must not hold a user name"),
+    (PtfeModule, PTFE, "address", "http://ptfe.example", "needs its allow_insecure_http option"),
+    (VaultModule, VAULT_CONNECTION, "token", "s.canary-vault-token\n", "token must not contain a newline"),
+    (VaultModule, VAULT_CONNECTION, "url", "https://vault.example:8200/v1/sys", "url must be the address of the server only"),
+    (VaultModule, VAULT_CONNECTION, "namespace", "team a", "namespace must be a namespace path"),
+    (VaultModule, VAULT_CONNECTION, "timeout", 0, "timeout must be between 1 and 3600, got 0"),
+])
+def test_bad_connection_options_fail_by_name_before_any_request(module_class, base, option, value, expected,
+                                                                 capsys, monkeypatch):
+    def no_request(*args, **kwargs):
+        raise AssertionError("a request was made")
+    monkeypatch.setattr("requests.Session.request", no_request)
+    result = run(module_class, dict(base, **{option: value}), lambda module: module.exit_json(changed=False), capsys)
+    assert result["failed"] and expected in result["msg"], result["msg"]
+    assert "canary" not in json.dumps(result)
+
+
+def test_good_connection_options_pass():
+    with patch_module_args(dict(PTFE, timeout="30", address="https://ptfe.example:8443/")):
+        module = PtfeModule()
+    assert module.params["timeout"] == 30
