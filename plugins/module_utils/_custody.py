@@ -27,6 +27,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 
 from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
 from ansible_collections.ptfe.ops.plugins.module_utils._files import (
@@ -39,6 +40,7 @@ from ansible_collections.ptfe.ops.plugins.module_utils._files import (
 )
 from ansible_collections.ptfe.ops.plugins.module_utils._libraries import optional_import
 from ansible_collections.ptfe.ops.plugins.module_utils._redact import Redactor
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import normal_path
 
 fcntl = optional_import("fcntl")[0]  # POSIX only; without it no lock is taken
 boto3, BOTO3_IMPORT_ERROR = optional_import("boto3")
@@ -146,6 +148,10 @@ class Custody:
         return archived
 
 
+#: What follows the keys file's name in an archive (``.<nonce>``, ``.pre-<nonce>``; Vault's nonces are UUIDs).
+ARCHIVE_SUFFIX_RE = re.compile(r"[.](pre-)?[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
 class FileCustody(Custody):
     """Documents as files next to ``keys_file`` (mode 0600, written atomically, fsynced)."""
 
@@ -187,7 +193,7 @@ class FileCustody(Custody):
         remove(self.name(kind, nonce))
 
     def check(self):
-        problems = []
+        problems = self._collisions()
         for option, path in (("keys_file", self.keys_file), ("state_file", self.state_file)):
             if not path:
                 continue
@@ -199,6 +205,22 @@ class FileCustody(Custody):
             elif os.path.exists(path) and not os.path.isfile(path):
                 problems.append("%s: %s exists and is not a regular file" % (option, path))
         return problems
+
+    def _collisions(self):
+        """The state file must be none of the files kept beside the keys file (the keys, ``.pending``, an
+        archive ``<keys_file>.<nonce>`` or ``.pre-<nonce>``, ``.lock``): the clean-up that removes the state after a rekey would
+        remove the new keys with it."""
+        if not self.keys_file or not self.state_file:
+            return []
+        keys, state = normal_path(self.keys_file), normal_path(self.state_file)
+        if state == keys:
+            return ["keys_file and state_file must name different files, both are %s: the state file is removed "
+                    "once a rekey ends, and the new keys would go with it" % self.state_file]
+        suffix = state[len(keys):] if state.startswith(keys + ".") else None
+        if suffix in (".pending", ".lock") or (suffix and ARCHIVE_SUFFIX_RE.fullmatch(suffix)):
+            return ["state_file (%s) must not be one of the files kept beside keys_file (%s): that name "
+                    "belongs to the keys' pending copy, an archive or the lock" % (self.state_file, self.keys_file)]
+        return []
 
     def lock(self):
         """An exclusive ``flock`` on ``<keys_file>.lock`` (or the state file's), held until the process ends: two

@@ -264,3 +264,18 @@ def test_good_connection_options_pass():
     with patch_module_args(dict(PTFE, timeout="30", address="https://ptfe.example:8443/")):
         module = PtfeModule()
     assert module.params["timeout"] == 30
+
+
+@pytest.mark.parametrize("state_file,expected", [
+    ("/srv/keys.json", "keys_file and state_file must name different files"),
+    ("/srv/./keys.json", "keys_file and state_file must name different files"),
+    ("/srv/keys.json.pending", "state_file (/srv/keys.json.pending) must not be one of the files kept beside"),
+    ("/srv/keys.json.lock", "must not be one of the files kept beside keys_file"),
+    ("/srv/keys.json.pre-6a1cd39c-1b7a-4e1e-9c5e-0f4b7c3f2a11", "must not be one of the files kept beside"),
+    ("/srv/keys.json.6a1cd39c-1b7a-4e1e-9c5e-0f4b7c3f2a11", "must not be one of the files kept beside"),
+    ("/srv/keys.json.state", None),
+    ("/srv/rekey-state.json", None),
+])
+def test_the_state_file_never_shares_a_name_with_the_keys(tmp_path, state_file, expected):
+    problems = FileCustody("/srv/keys.json", state_file)._collisions()
+    assert (problems[0] if problems else None) is None if expected is None else expected in problems[0]
