@@ -53,8 +53,10 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ptfe.ops.plugins.module_utils._validation import is_set, whole
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import Checker, is_set, whole
 
+# The files the role removes, runs and writes: each an absolute path of its own.
+PATHS = ("post_rekey_backup_unseal_key_path", "post_rekey_backup_command", "post_rekey_backup_marker_path")
 # Vault's limit on the number of key shares.
 MAX_KEY_SHARES = 255
 
@@ -99,9 +101,13 @@ def post_rekey_backup_input_problems(settings):
         raise AnsibleFilterError("post_rekey_backup_input_problems expects a mapping of the role's variables, got %s"
                                  % type(settings).__name__)
     problems = _key_shares_problems(settings)
-    for name in ("post_rekey_backup_unseal_key_path", "post_rekey_backup_command", "post_rekey_backup_marker_path"):
+    check = Checker(settings)
+    for name in PATHS:
         if name in settings and not is_set(settings[name]):
             problems.append("%s must not be empty" % name)
+        check.path(name)
+    check.distinct_paths(*PATHS)
+    problems.extend(check.problems)
     problems.extend(_custody_problems(settings))
     return problems
 

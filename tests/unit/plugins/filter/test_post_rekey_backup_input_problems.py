@@ -48,6 +48,26 @@ def test_empty_paths_are_named(name, value):
     assert post_rekey_backup_input_problems(dict(GOOD, **{name: value})) == ["%s must not be empty" % name]
 
 
+@pytest.mark.parametrize("name", ["post_rekey_backup_unseal_key_path", "post_rekey_backup_command",
+                                  "post_rekey_backup_marker_path"])
+@pytest.mark.parametrize("value,rule", [
+    ("atlas-backup", "must be an absolute path"),
+    ("/usr/local/bin/", "must name a file"),
+    ("/data/../etc/shadow", "must name a file"),
+    ("/usr/local/bin/atlas-backup\n", "must not contain a newline"),
+])
+def test_paths_must_be_absolute_file_names(name, value, rule):
+    problems = post_rekey_backup_input_problems(dict(GOOD, **{name: value}))
+    assert len(problems) == 1 and problems[0].startswith(name + " " + rule), problems
+
+
+def test_the_unseal_key_is_never_the_command_or_the_record():
+    problems = post_rekey_backup_input_problems(dict(GOOD, post_rekey_backup_marker_path=GOOD[
+        "post_rekey_backup_unseal_key_path"]))
+    assert problems == ["post_rekey_backup_unseal_key_path and post_rekey_backup_marker_path must name different "
+                        "files, both are %s" % GOOD["post_rekey_backup_unseal_key_path"]]
+
+
 def test_empty_url_is_named():
     custody = dict(FILE_CUSTODY, url="")
     assert post_rekey_backup_input_problems(dict(GOOD, post_rekey_backup_custody=custody)) == [
