@@ -1,9 +1,9 @@
 # Copyright: ptfe.ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The firewall role over real SSH: lockout guard, bad input and check mode, each proven by reading the
-target's rules and files back with docker exec (not through Ansible); IPv6 filtered like IPv4, proven with
-real connections over both families."""
+"""The firewall role over real SSH: lockout guard, bad input, check mode and `--tags firewall`, each
+proven by reading the target's rules and files back with docker exec (not through Ansible); IPv6 filtered like
+IPv4, proven with real connections over both families."""
 from __future__ import annotations
 
 import re
@@ -21,16 +21,16 @@ SUBNET = "192.168.232.0/24"
 GATEWAY = "192.168.232.1"
 PLAYBOOK = "firewall/playbooks/firewall.yml"
 OPERATORS = [SUBNET, SUBNET6]  # hold the gateway addresses the SSH session and the probes come from
-# Every validation message is covered by tests/unit/firewall; here a sample per kind of input goes through a
-# real play to show the role stops before any change.
+# Every validation message is covered by tests/unit/plugins/filter/test_firewall_rules.py; here a sample per kind
+# of input goes through a real play to show the role stops before any change.
 # /proc/sys is read-only in this NET_ADMIN-only container: forwarding is checked by the Molecule scenario.
 BASE = {"firewall_operator_cidrs": OPERATORS, "firewall_lb_cidrs": ["192.168.232.10/32"],
         "firewall_ip_forward": False}
 
 
-def run(playbook, target, check=False, inventory=None, **overrides):
+def run(playbook, target, check=False, inventory=None, tags=None, **overrides):
     return playbook(PLAYBOOK, inventory=inventory or target.inventory, check=check, extra_vars={**BASE, **overrides},
-                    env={"ANSIBLE_PIPELINING": "true"})
+                    env={"ANSIBLE_PIPELINING": "true"}, tags=tags)
 
 
 def reachable(ports=PROBE_PORTS):
@@ -180,3 +180,21 @@ def test_ssh_on_another_port_is_never_locked_out(playbook, ssh_target):
     assert reachable((22, SSH_ALT_PORT)) == {(4, SSH_ALT_PORT), (6, SSH_ALT_PORT)}
     lines = ssh_target.sh("ufw status | grep '^%d/tcp '" % SSH_ALT_PORT).stdout.splitlines()
     assert len(lines) == 2 and all(line.endswith("# ptfe.ops firewall: ssh") for line in lines), lines
+
+
+def test_tags_firewall_runs_the_whole_role(playbook, ssh_target):
+    """`--tags firewall` applies the rules, not only the validation: a rule added to the configuration lands in
+    ufw and in the DOCKER-USER chain. Over the session on 2222 with SSH there, as the test before left it (on a
+    fresh target too: sshd answers on both ports)."""
+    result = run(playbook, ssh_target, inventory=ssh_target.inventory_alt_port, tags="firewall",
+                 firewall_ssh_port=SSH_ALT_PORT,
+                 firewall_extra_rules=[{"port": 9100, "cidrs": [SUBNET], "comment": "tagged run"}])
+    assert result.rc == 0, result.output[-3000:]
+    assert "TASK [ptfe.ops.firewall : Allow the configured traffic]" in result.stdout, result.stdout[-3000:]
+    assert changed_item(result, "tcp/9100 from %s" % SUBNET)
+    assert "Status: active" in ssh_target.sh("ufw status").stdout
+    lines = ssh_target.sh("ufw status | grep '^9100/tcp '").stdout.splitlines()
+    assert len(lines) == 1 and lines[0].endswith("# ptfe.ops firewall: tagged run"), lines
+    chain = ssh_target.sh("iptables -S ptfe-docker-user").stdout
+    assert "-s %s -p tcp -m conntrack --ctorigdstport 9100" % SUBNET in chain
+    assert '"port": 9100' in ssh_target.sh("cat /etc/ufw/ptfe-ops-firewall.json").stdout
