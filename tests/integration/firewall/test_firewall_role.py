@@ -1,9 +1,9 @@
 # Copyright: ptfe.ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The firewall role over real SSH: lockout guard, bad input, check mode and `--tags firewall`, each
-proven by reading the target's rules and files back with docker exec (not through Ansible); IPv6 filtered like
-IPv4, proven with real connections over both families."""
+"""The firewall role over real SSH: lockout guard, bad input, the argument spec, check mode and `--tags firewall`,
+each proven by reading the target's rules and files back with docker exec (not through Ansible); IPv6 filtered
+like IPv4, proven with real connections over both families."""
 from __future__ import annotations
 
 import re
@@ -65,6 +65,25 @@ def test_refuses_empty_operator_cidrs(playbook, ssh_target):
     result = run(playbook, ssh_target, firewall_operator_cidrs=[])
     assert result.rc != 0
     assert "firewall_operator_cidrs is empty" in result.output
+    assert ssh_target.snapshot() == before
+
+
+@pytest.mark.parametrize("removed, message", [
+    ({}, "missing required arguments: firewall_operator_cidrs"),
+    ({"firewall_operator_cidrs": None}, "argument 'firewall_operator_cidrs' is of type NoneType and we were unable to "
+                                        "convert to list"),
+], ids=["left-out", "null"])
+def test_a_removed_required_variable_fails_at_the_argument_spec(playbook, ssh_target, removed, message):
+    """firewall_operator_cidrs has no default: without it the argument spec stops the role before its first task."""
+    extra_vars = {**{k: v for k, v in BASE.items() if k != "firewall_operator_cidrs"}, **removed}
+    before = ssh_target.snapshot()
+    result = playbook(PLAYBOOK, inventory=ssh_target.inventory, extra_vars=extra_vars)
+    assert result.rc != 0
+    # The argument spec is the only task that ran: not even the host was read.
+    tasks = re.findall(r"^TASK \[(.+?)\]", result.stdout, re.M)
+    assert len(tasks) == 1 and tasks[0].startswith("ptfe.ops.firewall : Validating arguments against arg spec"), tasks
+    assert "Validation of arguments failed" in result.stdout and message in result.stdout, result.stdout[-3000:]
+    assert result.changed == 0 and result.failed == 1
     assert ssh_target.snapshot() == before
 
 
