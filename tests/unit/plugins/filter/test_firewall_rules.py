@@ -97,7 +97,8 @@ def test_bare_address_becomes_a_host_network_and_duplicates_collapse():
     ({"firewall_extra_rules": [{"port": 53, "comment": "dns\n"}]}, "firewall_extra_rules[0].comment: 'dns\\n'"),
     ({"firewall_extra_rules": [{"port": 53, "comment": "x" * 61}]}, "firewall_extra_rules[0].comment"),
     # Digits of another script convert with int(), but are no port number.
-    ({"firewall_web_ports": ["\u0664\u0664\u0663"]}, "firewall_web_ports[0]: '\u0664\u0664\u0663' is not a port number"),
+    ({"firewall_web_ports": ["\u0664\u0664\u0663"]},
+     "firewall_web_ports[0]: '\u0664\u0664\u0663' is not a port number"),
     ({"firewall_web_ports": [-443]}, "firewall_web_ports[0]: -443 is outside the port range 1-65535"),
     ({"firewall_web_ports": [443.0]}, "firewall_web_ports[0]: 443.0 is not a port number"),
 ])
