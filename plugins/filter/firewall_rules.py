@@ -17,12 +17,14 @@ description:
     that a value that slipped past is named rather than raised. This filter checks what a type cannot. Ports must
     be 1-65535, networks valid CIDRs without host bits (a bare address is one host), interface names and rule
     comments safe to write into C(after.rules).
-  - The SSH guard refuses a rule set that closes SSH for everyone (O(_input.firewall_operator_cidrs) empty), or
-    for the session the play runs over. That session's address and the port it reached the host on come from
-    V(ssh_client) in O(host), unless O(_input.firewall_ssh_client_address) or O(_input.firewall_ssh_session_port)
-    say otherwise.
-  - IPv6 rules are left out where O(_input.firewall_ipv6) is false, or the kernel has no IPv6 at all.
-    O(_input.firewall_ipv6) false is refused on a host that has IPv6 on any interface but the loopback.
+  - The SSH guard refuses a rule set that closes SSH for everyone
+    (O(ptfe.ops.firewall#role:main:firewall_operator_cidrs) empty), or for the session the play runs over. That
+    session's address and the port it reached the host on come from V(ssh_client) in O(host), unless
+    O(ptfe.ops.firewall#role:main:firewall_ssh_client_address) or
+    O(ptfe.ops.firewall#role:main:firewall_ssh_session_port) say otherwise.
+  - IPv6 rules are left out where O(ptfe.ops.firewall#role:main:firewall_ipv6) is false, or the kernel has no IPv6
+    at all. O(ptfe.ops.firewall#role:main:firewall_ipv6) false is refused on a host that has IPv6 on any interface
+    but the loopback.
 positional: _input
 options:
   _input:
@@ -101,8 +103,8 @@ _value:
       type: dict
     ipv6:
       description:
-        - V(enabled) is O(_input.firewall_ipv6); V(rules) whether IPv6 rules are applied; V(host_interfaces) the
-          interfaces with an IPv6 address, loopback left out.
+        - V(enabled) is O(ptfe.ops.firewall#role:main:firewall_ipv6); V(rules) whether IPv6 rules are applied;
+          V(host_interfaces) the interfaces with an IPv6 address, loopback left out.
       type: dict
 """
 
