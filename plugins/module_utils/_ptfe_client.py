@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import collections
 import json as _json
+import os
 import re
 import time
 
@@ -62,12 +63,15 @@ from ansible_collections.ptfe.ops.plugins.module_utils._http import (
     tls_verify,
 )
 from ansible_collections.ptfe.ops.plugins.module_utils._redact import REDACTED, Redactor, is_secret_key
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import has_space_or_control
 
 JSONAPI_MEDIA_TYPE = "application/vnd.api+json"
 DEFAULT_RATE_LIMIT = 30.0
 PACING_FACTOR = 0.95
 PACING_WINDOW = 1.0
 NOT_FOUND_HINT = "not found, or this token may not see it (not a site admin / no entitlement)"
+HEALTH_PATH = "/_health_check"
+ACCOUNT_PATH = "/api/v2/account/details"
 
 
 def ptfe_argument_spec(**extra):
@@ -454,6 +458,48 @@ class PtfeClient(object):
         return cls(status, method, shown, detail, errors=errors, pointer=pointer, action=action, body=parsed.body,
                    headers=dict(resp.headers))
 
+    # -- the installation and the token ------------------------------------------------------------------
+
+    def wait_until_healthy(self, timeout, interval=5):
+        """Ask ``GET /_health_check`` (no token sent) until it answers HTTP 200, for at most ``timeout`` seconds,
+        ``interval`` seconds apart; return how many times it asked.
+
+        Every answer other than 200 (503 while the application starts, 429, a refused connection) is one more
+        reason to ask again, so the single requests are not retried. When the time is up, :class:`PtfeError`
+        names the last answer.
+        """
+        deadline = time.monotonic() + timeout
+        checks = 0
+        last = "no answer yet"
+        while True:
+            checks += 1
+            try:
+                self.request("GET", HEALTH_PATH, expected=(200,), retry=False, authenticated=False)
+                return checks
+            except PtfeHTTPError as exc:
+                last = "HTTP %s" % exc.status
+            except PtfeConnectionError as exc:
+                last = exc.message
+            if time.monotonic() + interval > deadline:
+                raise PtfeError("GET %s did not answer HTTP 200 within %d seconds (%d checks; last answer: %s). "
+                                "Check that the installation has finished starting, or raise health_timeout."
+                                % (HEALTH_PATH, timeout, checks, last),
+                                action="wait for %s to become healthy" % self.address)
+            time.sleep(max(0.1, interval))
+
+    def account(self):
+        """Who the client's token belongs to, from ``GET /api/v2/account/details``: ``{"id", "username", "email",
+        "is-site-admin"}``, or None when the installation refuses the token (HTTP 401). A team or organization
+        token gets its service user, never a site admin."""
+        try:
+            body = self.get(ACCOUNT_PATH, action="check the API token against %s" % ACCOUNT_PATH)
+        except PtfeUnauthorizedError:
+            return None
+        data = (body or {}).get("data") or {}
+        attrs = data.get("attributes") or {}
+        return {"id": data.get("id"), "username": attrs.get("username"), "email": attrs.get("email"),
+                "is-site-admin": attrs.get("is-site-admin") is True}
+
     # -- conveniences --------------------------------------------------------------------------------------
 
     def get(self, path, params=None, **kwargs):
@@ -515,6 +561,24 @@ class PtfeClient(object):
             else:
                 return
         raise PtfeError("stopped paging %s after %d pages" % (self._display_path(self._url(path)), max_pages))
+
+
+def token_from_file(path):
+    """The API token kept in the file ``path`` (surrounding white space removed), or None when there is no such
+    file or it is empty. :class:`PtfeError` when ``path`` is something else than a regular file, is unreadable,
+    or holds more than one word (it would go out as a broken header); the message never quotes the file."""
+    if not path or not os.path.lexists(path):
+        return None
+    if not os.path.isfile(path):
+        raise PtfeError("Failed to read the API token from %s: not a regular file" % path)
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            token = handle.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PtfeError("Failed to read the API token from %s: %s" % (path, exc))
+    if has_space_or_control(token):
+        raise PtfeError("Failed to read the API token from %s: it holds more than one word" % path)
+    return token or None
 
 
 def jsonapi_document(resource_type, attributes, resource_id=None, relationships=None):

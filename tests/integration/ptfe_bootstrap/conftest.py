@@ -3,27 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.emulators.ptfe.process import start_emulator
 from tests.emulators.ptfe.server import start_in_thread
+from tests.integration.ptfe_emulator_fixture import ptfe
+
+__all__ = ["ptfe"]
 
 ADMIN_PASSWORD = "correct-horse-battery"
-
-
-@pytest.fixture
-def ptfe(tmp_path):
-    """Factory: ``ptfe(**config)`` starts an emulator (controller allowed by iact_subnet_list by default)."""
-    handles = []
-
-    def start(**config):
-        cfg = {"iact_subnet_list": "127.0.0.1/32"}
-        cfg.update(config)
-        handle = start_emulator(cfg, tmp_path / ("emulator%d" % len(handles)))
-        handles.append(handle)
-        return handle
-
-    yield start
-    for handle in handles:
-        handle.stop()
 
 
 @pytest.fixture
