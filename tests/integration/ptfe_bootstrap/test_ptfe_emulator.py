@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import concurrent.futures
+import subprocess
 
 import pytest
 import requests
 from terrasnek.api import TFC
+from terrasnek.exceptions import TFCHTTPNotFound, TFCHTTPUnauthorized
 
 
 @pytest.fixture
@@ -42,6 +44,51 @@ def test_terrasnek_organizations_and_entitlements(emu, admin):
     assert [o["id"] for o in api.orgs.list_all()["data"]] == ["snek"]
     api.orgs.destroy("snek")
     assert emu.state()["organizations"] == []
+
+
+def test_terrasnek_account_details_and_organization_update(emu, admin):
+    """What ptfe_initial_admin_info and ptfe_organization ask, asked by terrasnek."""
+    api = TFC(admin, url=emu.url, verify=emu.ca_path, skip_version_check=True)
+    with pytest.raises(TFCHTTPNotFound):
+        api.orgs.show("acme")
+    api.orgs.create({"data": {"type": "organizations", "attributes": {"name": "acme", "email": "a@example.com"}}})
+    updated = api.orgs.update("acme", {"data": {"type": "organizations",
+                                                "attributes": {"email": "billing@example.com"}}})
+    assert updated["data"]["id"] == "acme" and updated["data"]["attributes"]["email"] == "billing@example.com"
+    assert api.orgs.show("acme")["data"]["attributes"]["email"] == "billing@example.com"
+
+    # terrasnek builds its account endpoint only once an organization is chosen.
+    def account(token):
+        client = TFC(token, url=emu.url, verify=emu.ca_path, skip_version_check=True)
+        client.set_org("acme")
+        return client.account.show()["data"]
+
+    me = account(admin)
+    assert me["type"] == "users" and me["id"].startswith("user-")
+    assert me["attributes"]["username"] == "admin" and me["attributes"]["is-site-admin"] is True
+    plain = emu.control("POST", "users", {"username": "plain"})["token"]
+    assert account(plain)["attributes"]["is-site-admin"] is False
+    with pytest.raises(TFCHTTPUnauthorized):
+        account("not-a-token.atlasv1.x")
+
+    api.orgs.destroy("acme")
+    with pytest.raises(TFCHTTPNotFound):
+        api.orgs.show("acme")
+
+
+def test_health_check_as_installers_poll_it_with_curl(emu):
+    """``curl -ksfS https://host/_health_check`` until it succeeds, as HashiCorp's install tests do (§0.5)."""
+    def curl():
+        return subprocess.run(["curl", "-sfS", "--cacert", emu.ca_path, emu.url + "/_health_check"],
+                              capture_output=True, text=True, timeout=30, check=False)
+
+    emu.configure(boot_seconds=30)
+    booting = curl()
+    assert booting.returncode == 22 and "503" in booting.stderr
+    emu.configure(boot_seconds=0)
+    up = curl()
+    assert up.returncode == 0, up.stderr
+    assert [e["path"] for e in emu.requests_log() if e["method"] == "GET"] == ["/_health_check"] * 2
 
 
 def test_organization_errors(emu, admin):
