@@ -27,7 +27,9 @@ description:
     after a lost answer could not tell success from failure).
   - Can write the new token to O(token_file) on the host that runs the module (usually the controller),
     atomically, with mode C(0600).
-  - Optionally creates the first organization O(organization), idempotently, with the admin token.
+  - To create the first organization with the admin token, use M(ptfe.ops.ptfe_organization) with the same
+    O(token_file). To only ask whether a stored token still works as a site admin's, use
+    M(ptfe.ops.ptfe_initial_admin_info).
 extends_documentation_fragment:
   - ptfe.ops.ptfe
   - ptfe.ops.attributes
@@ -59,19 +61,11 @@ options:
     required: true
   token_file:
     description:
-      - File on the host that runs the module where the admin API token is kept. It is read to detect an earlier
-        run, and written (atomically, mode C(0600)) when the admin is created or O(token) is given.
+      - Absolute path of the file on the host that runs the module where the admin API token is kept. It is read to
+        detect an earlier run, and written (atomically, mode C(0600)) when the admin is created or O(token) is
+        given.
       - Its directory must exist.
     type: path
-  organization:
-    description:
-      - Name of an organization to create with the admin token if it does not exist (letters, digits, C(-)
-        and C(_)). Left alone if it exists.
-    type: str
-  organization_email:
-    description:
-      - Notification e-mail of O(organization). Defaults to O(email).
-    type: str
   assume_initialized:
     description:
       - What a refused IACT (HTTP 404 from C(POST /admin/initial-admin-user)) means when no working site-admin
@@ -86,10 +80,10 @@ attributes:
   check_mode:
     details:
       - In check mode nothing is created and no file is written. The module still reads
-        C(/api/v2/account/details) and the organization to predict the result; with no working token it
-        predicts that the admin would be created.
+        C(/api/v2/account/details) to predict the result; with no working token it predicts that the admin
+        would be created.
   diff_mode:
-    details: Shows whether the admin and the organization exist, before and after.
+    details: Shows whether the admin exists, before and after.
   idempotent:
     details:
       - Once the admin exists, later runs report C(changed=false). The module recognises this from a
@@ -103,6 +97,8 @@ notes:
     cause, unless O(assume_initialized=true).
 seealso:
   - module: ptfe.ops.ptfe_iact
+  - module: ptfe.ops.ptfe_initial_admin_info
+  - module: ptfe.ops.ptfe_organization
   - name: Initial admin user API
     description: HashiCorp's reference of C(POST /admin/initial-admin-user).
     link: https://developer.hashicorp.com/terraform/enterprise/api-docs/admin/initial-admin-user
@@ -125,11 +121,19 @@ EXAMPLES = r"""
     email: ops@example.com
     password: "{{ vault_ptfe_admin_password }}"
     token_file: "{{ playbook_dir }}/secrets/ptfe-admin.token"
-    organization: example
   delegate_to: localhost
   run_once: true
   no_log: true
   register: admin
+
+- name: Create the first organization with the admin's token
+  ptfe.ops.ptfe_organization:
+    address: https://ptfe.example.com
+    token_file: "{{ playbook_dir }}/secrets/ptfe-admin.token"
+    name: example
+    email: ops@example.com
+  delegate_to: localhost
+  run_once: true
 """
 
 RETURN = r"""
@@ -164,15 +168,9 @@ token_file:
   returned: when O(token_file) is set
   type: str
   sample: /srv/secrets/ptfe-admin.token
-organization:
-  description: The organization O(organization), with C(created) telling whether this run created it.
-  returned: when O(organization) is set and could be read or created
-  type: dict
-  sample: {"name": "example", "external-id": "org-Bzyc2JuegvVLAibn", "email": "ops@example.com", "created": true}
 """
 
 import os
-import re
 import stat
 
 from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
@@ -182,47 +180,44 @@ from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
     PtfeError,
     PtfeHTTPError,
     PtfeNotFoundError,
-    PtfeUnauthorizedError,
-    jsonapi_document,
+    token_from_file,
 )
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_module import PtfeModule
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import has_space_or_control
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-ORG_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+USERNAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}"
+EMAIL = r"[^@\s]+@[^@\s]+[.][^@\s]+"
 MIN_PASSWORD = 10
 CREATE_PATH = "/admin/initial-admin-user"
-ACCOUNT_PATH = "/api/v2/account/details"
 
 
 class AdminError(OpsError):
     """A failure to create the initial admin, with the reason and what to do."""
 
 
-def validate(params):
-    """Return a list of problems with the input, each naming the option."""
-    problems = []
-    if not USERNAME_RE.match(params["username"] or ""):
-        problems.append("username must be 1 to 100 letters, digits, '-' or '_', starting with a letter or digit")
-    if not EMAIL_RE.match(params["email"] or ""):
-        problems.append("email must be an e-mail address (name@domain)")
+def validate(check):
+    """Check the options with ``check`` (a ``_validation.Checker``), before anything is sent; every problem names
+    its option."""
+    params = check.params
+    if check.required("username"):
+        check.text("username", pattern=USERNAME,
+                   rule="1 to 100 letters, digits, '-' or '_', starting with a letter or digit")
+    if check.required("email"):
+        check.text("email", pattern=EMAIL, rule="an e-mail address (name@domain)")
     if len(params["password"] or "") < MIN_PASSWORD:
-        problems.append("password must be at least %d characters long (PTFE's rule)" % MIN_PASSWORD)
-    if params["organization"] is not None and not ORG_RE.match(params["organization"]):
-        problems.append("organization must be 1 to 100 letters, digits, '-' or '_'")
-    if params["organization_email"] is not None and not EMAIL_RE.match(params["organization_email"]):
-        problems.append("organization_email must be an e-mail address (name@domain)")
-    if params["iact"] is not None and (not params["iact"].strip() or re.search(r"\s", params["iact"].strip())):
-        problems.append("iact must be one word (the token printed by the installer)")
-    if params["token_file"]:
-        directory = os.path.dirname(os.path.abspath(params["token_file"])) or "."
+        check.add("password must be at least %d characters long (PTFE's rule)" % MIN_PASSWORD)
+    # The IACT may end with the newline of the command that printed it: that is removed, nothing else.
+    if params["iact"] is not None and (not params["iact"].strip() or has_space_or_control(params["iact"].strip())):
+        check.add("iact must be one word (the token printed by the installer)")
+    path = check.path("token_file")
+    if path is not None:
+        directory = os.path.dirname(path) or "."
         if not os.path.isdir(directory):
-            problems.append("token_file: directory %s does not exist" % directory)
+            check.add("token_file: directory %s does not exist" % directory)
         elif not os.access(directory, os.W_OK | os.X_OK):
-            problems.append("token_file: directory %s is not writable" % directory)
-        elif os.path.isdir(params["token_file"]):
-            problems.append("token_file: %s is a directory" % params["token_file"])
-    return problems
+            check.add("token_file: directory %s is not writable" % directory)
+        elif os.path.isdir(path):
+            check.add("token_file: %s is a directory" % path)
 
 
 def token_file_state(path, token):
@@ -238,22 +233,10 @@ def write_token_file(path, token):
     atomic_write(path, token + "\n")
 
 
-def user_summary(body):
-    """The interesting attributes of a users document."""
-    data = (body or {}).get("data") or {}
-    attrs = data.get("attributes") or {}
-    return {"id": data.get("id"), "username": attrs.get("username"), "email": attrs.get("email"),
-            "is-site-admin": attrs.get("is-site-admin")}
-
-
 def probe_token(client, token):
     """Return the user summary if ``token`` works, None if the server rejects it (401)."""
     client.token = token
-    try:
-        body = client.get(ACCOUNT_PATH, action="check the admin token against %s" % ACCOUNT_PATH)
-    except PtfeUnauthorizedError:
-        return None
-    return user_summary(body)
+    return client.account()
 
 
 def create_admin(client, params):
@@ -285,27 +268,6 @@ def create_admin(client, params):
     return token.strip(), False
 
 
-def ensure_organization(module, client, name, email):
-    """Read the organization; create it if missing (not in check mode). Returns (summary, changed)."""
-    path = "/api/v2/organizations/%s" % name
-    try:
-        body = client.get(path, action="read organization %s" % name)
-        data = body.get("data") or {}
-        attrs = data.get("attributes") or {}
-        return {"name": data.get("id"), "external-id": attrs.get("external-id"), "email": attrs.get("email"),
-                "created": False}, False
-    except PtfeNotFoundError:
-        pass
-    if module.check_mode:
-        return {"name": name, "external-id": None, "email": email, "created": True}, True
-    doc = jsonapi_document("organizations", {"name": name, "email": email})
-    body = client.post("/api/v2/organizations", json=doc, expected=(201,), action="create organization %s" % name)
-    data = (body or {}).get("data") or {}
-    attrs = data.get("attributes") or {}
-    return {"name": data.get("id"), "external-id": attrs.get("external-id"), "email": attrs.get("email"),
-            "created": True}, True
-
-
 def run(module):
     """The module body; returns the result dict or raises."""
     params = module.params
@@ -318,7 +280,7 @@ def run(module):
     candidates = []
     if params["token"]:
         candidates.append(("token", params["token"].strip()))
-    stored = read_text(token_file)
+    stored = token_from_file(token_file)
     if stored and stored not in [c[1] for c in candidates]:
         candidates.append(("token_file", stored))
 
@@ -338,7 +300,7 @@ def run(module):
                         % source_name)
         user = None
 
-    before = {"admin": "present" if token else "unknown", "organization": None}
+    before = {"admin": "present" if token else "unknown"}
     messages = []
     if token:
         result["initialized"] = True
@@ -392,32 +354,7 @@ def run(module):
             verb = "Would store" if module.check_mode else "Stored"
             messages.append("%s the API token in %s (mode 0600)." % (verb, token_file))
 
-    organization = params["organization"]
-    after_org = None
-    if organization:
-        if token:
-            client.token = token
-            org, org_changed = ensure_organization(module, client, organization,
-                                                   params["organization_email"] or params["email"])
-            result["organization"] = org
-            after_org = organization
-            before["organization"] = None if org_changed else organization
-            if org_changed:
-                result["changed"] = True
-                messages.append("%s organization %s." % ("Would create" if module.check_mode else "Created",
-                                                         organization))
-            else:
-                messages.append("Organization %s exists." % organization)
-        elif result["created"] and module.check_mode:
-            result["changed"] = True
-            after_org = organization
-            messages.append("Would create organization %s." % organization)
-        else:
-            raise AdminError("Failed to ensure organization %s: no working admin token is known. Give token or "
-                             "token_file holding the admin's token." % organization)
-
-    after = {"admin": "present" if (token or result["initialized"] or result["created"]) else "unknown",
-             "organization": after_org}
+    after = {"admin": "present" if (token or result["initialized"] or result["created"]) else "unknown"}
     if before["admin"] == "unknown" and result["created"]:
         before["admin"] = "absent"
     result["diff"] = {"before": before, "after": after}
@@ -432,11 +369,11 @@ def main():
         email=dict(type="str", required=True),
         password=dict(type="str", required=True, no_log=True),
         token_file=dict(type="path", no_log=False),
-        organization=dict(type="str"),
-        organization_email=dict(type="str"),
         assume_initialized=dict(type="bool", default=False),
     ))
-    module.fail_on_invalid(validate(module.params), "the initial admin")
+    check = module.checker()
+    validate(check)
+    module.fail_on_invalid(check.problems, "the initial admin")
     with module.errors("create the initial admin",
                        writing="store the admin token in %s" % module.params["token_file"]):
         result = run(module)

@@ -27,7 +27,8 @@ GENERATED = role_readme.generated_roles(ROOT / "roles")
 
 
 def test_the_converted_roles_carry_the_markers():
-    assert {"firewall", "post_rekey_backup", "tool_versions", "ulimits", "vault_rekey"} <= set(GENERATED)
+    assert {"firewall", "initial_admin", "post_rekey_backup", "tool_versions", "ulimits",
+            "vault_rekey"} <= set(GENERATED)
 
 
 @pytest.mark.parametrize("role", GENERATED)

@@ -74,10 +74,21 @@ def test_initial_admin_module_creates_then_reports_unchanged(ptfe, tmp_path):
     emu = ptfe()
     iact = emu.control("GET", "iact")["iact"]
     extra = {"address": emu.url, "ca_path": emu.ca_path, "iact": iact, "password": "long-enough-1",
-             "token_file": str(tmp_path / "admin.token"), "organization": "first"}
+             "token_file": str(tmp_path / "admin.token")}
     first = run_playbook(ADMIN, extra)
     assert first.rc == 0 and "RESULT changed=True created=True" in first.stdout, first.output
     second = run_playbook(ADMIN, extra)
     assert second.rc == 0 and "RESULT changed=False created=False" in second.stdout, second.output
-    assert "Organization first exists" in second.stdout
+    assert "already has its admin" in second.stdout
     assert iact not in first.output + second.output
+    # The first organization is ptfe_organization's business now: the admin module creates none.
+    assert emu.state()["organizations"] == []
+
+
+def test_initial_admin_refuses_a_relative_token_file(ptfe):
+    emu = ptfe()
+    result = run_playbook(ADMIN, {"address": emu.url, "ca_path": emu.ca_path, "iact": "x",
+                                  "password": "long-enough-1", "token_file": "secrets/admin.token"})
+    assert result.rc != 0
+    assert "token_file must be an absolute path, got 'secrets/admin.token'" in result.stdout
+    assert emu.requests_log() == []

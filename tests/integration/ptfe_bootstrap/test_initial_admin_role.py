@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
-from tests.integration.conftest import assert_no_secret, run_playbook
+from tests.integration.conftest import ROOT, assert_no_secret, run_playbook
 from tests.integration.ptfe_bootstrap.conftest import ADMIN_PASSWORD, role_vars
+from tests.integration.ptfe_emulator_fixture import read_back, writes
 
 HERE = Path(__file__).resolve().parent
 ROLE = HERE / "playbooks" / "role.yml"
+ROLE_DIR = ROOT / "roles" / "initial_admin"
 
 
 def posts(emulator, path):
@@ -35,6 +38,56 @@ def assert_one_failure(result, message):
 def account(emulator, token):
     return requests.get(emulator.url + "/api/v2/account/details", verify=emulator.ca_path, timeout=10,
                         headers={"Authorization": "Bearer " + token})
+
+
+def role_tasks():
+    """Every task of the role, blocks opened."""
+    def walk(tasks):
+        for task in tasks:
+            yield task
+            yield from walk(task.get("block") or [])
+    return list(walk(yaml.safe_load((ROLE_DIR / "tasks" / "main.yml").read_text())))
+
+
+def test_the_role_calls_modules_only():
+    """The API is reached through the collection's modules alone; the rest only stops the run or reports."""
+    actions = []
+    for task in role_tasks():
+        if "block" in task:
+            continue
+        action = [key for key in task if "." in key]
+        assert len(action) == 1, task
+        actions.append(action[0])
+    assert sorted(set(actions)) == ["ansible.builtin.debug", "ansible.builtin.fail", "ptfe.ops.ptfe_iact",
+                                    "ptfe.ops.ptfe_initial_admin", "ptfe.ops.ptfe_initial_admin_info",
+                                    "ptfe.ops.ptfe_organization"]
+    assert all(" is match(" not in str(task) and "| length >= " not in str(task) for task in role_tasks())
+
+
+def test_the_required_variables_have_no_default():
+    spec = yaml.safe_load((ROLE_DIR / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]
+    required = sorted(name for name, option in spec["options"].items() if option.get("required"))
+    assert required == ["initial_admin_address", "initial_admin_email", "initial_admin_password",
+                        "initial_admin_token_file"]
+    defaults = yaml.safe_load((ROLE_DIR / "defaults" / "main.yml").read_text())
+    assert not set(required) & set(defaults)
+
+
+@pytest.mark.parametrize("name", ["initial_admin_address", "initial_admin_email", "initial_admin_password",
+                                  "initial_admin_token_file"])
+def test_a_missing_required_variable_fails_at_the_argument_spec(ptfe, secrets_dir, name):
+    emu = ptfe()
+    token_file = secrets_dir / "admin.token"
+    extra = role_vars(emu, token_file, initial_admin_organization="acme")
+    del extra[name]
+    result = run_playbook(ROLE, extra)
+    assert result.rc != 0
+    assert_one_failure(result, "missing required arguments: %s" % name)
+    assert "Validating arguments against arg spec" in result.stdout
+    assert result.changed == 0
+    assert emu.requests_log() == []
+    assert emu.state()["users"] == [] and emu.state()["organizations"] == []
+    assert list(secrets_dir.iterdir()) == []
 
 
 def test_first_run_creates_admin_second_run_is_unchanged(ptfe, secrets_dir):
@@ -282,13 +335,16 @@ def test_stale_token_file_is_replaced_on_a_fresh_installation(ptfe, secrets_dir)
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
 
 
-def test_invalid_password_fails_before_any_call(ptfe, secrets_dir):
+def test_invalid_password_fails_before_anything_is_written(ptfe, secrets_dir):
+    """The length of the password is ptfe_initial_admin's rule, checked before its request: only the reads before
+    it (health, IACT) went out."""
     emu = ptfe()
     token_file = secrets_dir / "admin.token"
     result = run_playbook(ROLE, role_vars(emu, token_file, initial_admin_password="short"))
     assert result.rc != 0
-    assert "initial_admin_password at least 10 characters" in result.stdout
-    assert emu.requests_log() == []
+    assert_one_failure(result, "Invalid parameters for the initial admin: password must be at least 10 characters")
+    assert writes(emu) == []
+    assert emu.state()["users"] == [] and not token_file.exists()
 
 
 def test_host_method_retries_while_empty_and_strips_carriage_return(ptfe, secrets_dir, tmp_path):
@@ -309,3 +365,51 @@ def test_host_method_retries_while_empty_and_strips_carriage_return(ptfe, secret
     assert gets(emu, "/admin/retrieve-iact") == []
     assert len(emu.state()["users"]) == 1
     assert iact not in result.output
+
+
+def test_the_organization_follows_its_email_and_check_mode_writes_nothing(ptfe, secrets_dir):
+    emu = ptfe()
+    token_file = secrets_dir / "admin.token"
+    first = run_playbook(ROLE, role_vars(emu, token_file, initial_admin_organization="acme"))
+    assert first.rc == 0, first.output
+    token = token_file.read_text().strip()
+
+    def org_email(name):
+        resp = read_back(emu, "GET", "/api/v2/organizations/" + name, token)
+        return resp.json()["data"]["attributes"]["email"] if resp.status_code == 200 else None
+
+    assert org_email("acme") == "ops@example.com"
+    moved = role_vars(emu, token_file, initial_admin_organization="acme",
+                      initial_admin_organization_email="billing@example.com")
+    emu.requests_log(clear=True)
+    checked = run_playbook(ROLE, moved, check=True, diff=True)
+    assert checked.rc == 0, checked.output
+    assert checked.changed == 1, checked.output
+    assert '-    "email": "ops@example.com",' in checked.stdout and '+    "email": "billing@example.com",' \
+        in checked.stdout, checked.stdout
+    assert writes(emu) == [] and org_email("acme") == "ops@example.com"
+
+    applied = run_playbook(ROLE, moved)
+    assert applied.rc == 0 and applied.changed == 1, applied.output
+    assert [w for w in writes(emu) if w[1].startswith("/api/")] == [("PATCH", "/api/v2/organizations/acme")]
+    assert org_email("acme") == "billing@example.com"
+    again = run_playbook(ROLE, moved)
+    assert again.rc == 0 and again.changed == 0, again.output
+
+    emu.requests_log(clear=True)
+    another = run_playbook(ROLE, role_vars(emu, token_file, initial_admin_organization="second"), check=True)
+    assert another.rc == 0 and another.changed == 1, another.output
+    assert writes(emu) == [] and org_email("second") is None
+    assert_no_secret(checked, token, ADMIN_PASSWORD)
+
+
+def test_a_bad_organization_name_is_refused_by_the_module_naming_it(ptfe, secrets_dir):
+    emu = ptfe()
+    token_file = secrets_dir / "admin.token"
+    assert run_playbook(ROLE, role_vars(emu, token_file)).rc == 0
+    emu.requests_log(clear=True)
+    result = run_playbook(ROLE, role_vars(emu, token_file, initial_admin_organization="not a name"))
+    assert result.rc != 0
+    assert_one_failure(result, "Invalid parameters for ptfe_organization: name must be 1 to 100 letters")
+    assert [e for e in emu.requests_log() if "organizations" in e["path"]] == []
+    assert emu.state()["organizations"] == []

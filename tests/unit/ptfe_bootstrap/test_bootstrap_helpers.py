@@ -5,28 +5,40 @@ import os
 import stat
 
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import PtfeClient
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import Checker
 from ansible_collections.ptfe.ops.plugins.modules import ptfe_iact, ptfe_initial_admin
 
 
-def params(**over):
-    base = {"username": "admin", "email": "ops@example.com", "password": "0123456789", "organization": None,
-            "organization_email": None, "iact": None, "token_file": None}
-    base.update(over)
-    return base
+def problems(**over):
+    params = {"username": "admin", "email": "ops@example.com", "password": "0123456789", "iact": None,
+              "token_file": None}
+    params.update(over)
+    check = Checker(params, secret=["password", "iact"])
+    ptfe_initial_admin.validate(check)
+    return check.problems
 
 
 def test_validate_accepts_good_input(tmp_path):
-    assert ptfe_initial_admin.validate(params(token_file=str(tmp_path / "t"), organization="acme-1")) == []
+    assert problems(token_file=str(tmp_path / "t")) == []
+    assert problems(iact="preset-iact-with-its-newline\n") == []
 
 
 def test_validate_names_every_bad_option(tmp_path):
-    problems = ptfe_initial_admin.validate(params(
-        username="-bad name", email="x", password="123456789", organization="a b", organization_email="y",
-        iact="two words", token_file=str(tmp_path / "nope" / "t")))
-    text = " ".join(problems)
-    for option in ("username", "email", "password must be at least 10", "organization must",
-                   "organization_email", "iact", "token_file"):
+    found = problems(username="-bad name", email="x", password="123456789", iact="two words",
+                     token_file=str(tmp_path / "nope" / "t"))
+    text = " ".join(found)
+    for option in ("username must be", "email must be", "password must be at least 10", "iact must be one word",
+                   "token_file: directory"):
         assert option in text
+    assert "123456789" not in text and "two words" not in text
+
+
+def test_validate_matches_whole_values(tmp_path):
+    """A trailing newline is no part of a user name or an e-mail address."""
+    found = problems(username="admin\n", email="ops@example.com\n", token_file="admin.token")
+    assert found == ["username must not contain a newline or another control character",
+                     "email must not contain a newline or another control character",
+                     "token_file must be an absolute path, got 'admin.token'"]
 
 
 def test_write_token_file_is_atomic_and_private(tmp_path):
