@@ -209,6 +209,8 @@ def validate(check):
     # The IACT may end with the newline of the command that printed it: that is removed, nothing else.
     if params["iact"] is not None and (not params["iact"].strip() or has_space_or_control(params["iact"].strip())):
         check.add("iact must be one word (the token printed by the installer)")
+    if check.params.get("token_file") is not None and not check.params["token_file"].strip():
+        check.add("token_file must not be empty: give the path of the token file, or leave the option out")
     path = check.path("token_file")
     if path is not None:
         directory = os.path.dirname(path) or "."

@@ -123,6 +123,8 @@ def validate(check):
     """Check the options with ``check`` (a ``_validation.Checker``), before anything is sent."""
     check.whole("health_timeout", minimum=0)
     check.whole("health_interval", minimum=1)
+    if check.params.get("token_file") is not None and not check.params["token_file"].strip():
+        check.add("token_file must not be empty: give the path of the token file, or leave the option out")
     check.path("token_file")
 
 

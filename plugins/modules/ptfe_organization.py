@@ -132,6 +132,8 @@ def validate(check):
     if check.required("name"):
         check.text("name", pattern=NAME, rule="1 to 100 letters, digits, '-' or '_'")
     check.text("email", pattern=EMAIL, rule="an e-mail address (name@domain)")
+    if check.params.get("token_file") is not None and not check.params["token_file"].strip():
+        check.add("token_file must not be empty: give the path of the token file, or leave the option out")
     path = check.path("token_file")
     if path is not None and not os.path.isfile(path):
         check.add("token_file must be a file that holds the API token, got %r (no such file)" % path)

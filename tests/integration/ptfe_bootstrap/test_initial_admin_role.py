@@ -413,3 +413,25 @@ def test_a_bad_organization_name_is_refused_by_the_module_naming_it(ptfe, secret
     assert_one_failure(result, "Invalid parameters for ptfe_organization: name must be 1 to 100 letters")
     assert [e for e in emu.requests_log() if "organizations" in e["path"]] == []
     assert emu.state()["organizations"] == []
+
+
+@pytest.mark.parametrize("name, message, reads", [
+    ("initial_admin_token_file", "Invalid parameters for ptfe_initial_admin_info: token_file must not be "
+     "empty", False),
+    ("initial_admin_address", "no address given for the PTFE installation (option address or TFE_ADDRESS)", False),
+    ("initial_admin_email", "Invalid parameters for the initial admin: email must be set", True),
+    ("initial_admin_password", "Invalid parameters for the initial admin: password must be at least 10", True),
+], ids=["token_file", "address", "email", "password"])
+def test_an_empty_required_value_is_refused_by_name_before_anything_is_written(ptfe, secrets_dir, name, message,
+                                                                              reads):
+    """The spec only knows that the variable is there; the module that takes it refuses it empty, before its own
+    request. An admin must never be created without the file that keeps its token."""
+    emu = ptfe()
+    token_file = secrets_dir / "admin.token"
+    result = run_playbook(ROLE, role_vars(emu, token_file, initial_admin_organization="acme", **{name: ""}))
+    assert result.rc != 0
+    assert_one_failure(result, message)
+    assert writes(emu) == []
+    assert bool(emu.requests_log()) is reads
+    assert emu.state()["users"] == [] and emu.state()["organizations"] == []
+    assert list(secrets_dir.iterdir()) == []
