@@ -19,7 +19,7 @@ export MOLECULE_NO_LOG := false
 export PTFE_OPS_ROOT := $(CURDIR)
 
 .PHONY: help test test-fresh demo venv host collection images sanity lint unit integration integration-only molecule \
-        molecule-only build benchmark clean docs-lint
+        molecule-only build benchmark clean docs-lint docs-site
 
 # Parallelism of the Molecule stage (scenarios side by side) and of the integration stage (pytest-xdist
 # workers). Integration tests spend more than half their time waiting on servers and containers, so they
@@ -76,6 +76,11 @@ lint: venv
 # values, other plugins) and the guides under docs/docsite, linted as antsibull-docs reads them.
 docs-lint: venv
 	cd $(COLL_DIR)/ansible_collections/ptfe/ops && antsibull-docs lint-collection-docs --plugin-docs .
+
+# The docs site: HTML of every module, plugin and role and the guides, built offline by antsibull-docs and
+# Sphinx, failing on any warning; it goes to .tmp/docs-site/.
+docs-site: venv
+	hack/docs-build.sh
 
 unit: venv
 	pytest -q tests/unit
