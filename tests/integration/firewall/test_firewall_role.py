@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.integration.firewall.conftest import PROBE_PORTS, SSH_ALT_PORT, SUBNET6, TARGET_IP, TARGET_IP6, connects
+from tests.integration.firewall.conftest import PROBE_PORTS, ROOT, SSH_ALT_PORT, SUBNET6, TARGET_IP, TARGET_IP6, connects
 
 # One target on a fixed subnet serves the whole file: its tests run on one pytest-xdist worker, in order
 # (ONE_WORKER_FILES in tests/integration/conftest.py).
@@ -217,3 +217,19 @@ def test_tags_firewall_runs_the_whole_role(playbook, ssh_target):
     chain = ssh_target.sh("iptables -S ptfe-docker-user").stdout
     assert "-s %s -p tcp -m conntrack --ctorigdstport 9100" % SUBNET in chain
     assert '"port": 9100' in ssh_target.sh("cat /etc/ufw/ptfe-ops-firewall.json").stdout
+
+
+def test_tags_firewall_through_harden_yml_runs_the_role_and_nothing_else(playbook, ssh_target):
+    """playbooks/harden.yml includes ulimits, preflight and the firewall: `--tags firewall` runs the firewall
+    role whole (its rules land) and neither of the others."""
+    harden = str(ROOT / "playbooks" / "harden.yml")
+    result = playbook(harden, inventory=ssh_target.inventory_alt_port, tags="firewall",
+                      extra_vars={**BASE, "ptfe_hosts": "targets", "firewall_ssh_port": SSH_ALT_PORT,
+                                  "firewall_extra_rules": [{"port": 9101, "cidrs": [SUBNET], "comment": "harden"}]},
+                      env={"ANSIBLE_PIPELINING": "true"})
+    assert result.rc == 0, result.output[-3000:]
+    assert "TASK [ptfe.ops.firewall : Allow the configured traffic]" in result.stdout, result.stdout[-3000:]
+    assert "ptfe.ops.ulimits :" not in result.stdout and "ptfe.ops.preflight :" not in result.stdout
+    assert changed_item(result, "tcp/9101 from %s" % SUBNET)
+    lines = ssh_target.sh("ufw status | grep '^9101/tcp '").stdout.splitlines()
+    assert len(lines) == 1 and lines[0].endswith("# ptfe.ops firewall: harden"), lines
