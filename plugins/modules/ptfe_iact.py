@@ -147,16 +147,11 @@ from urllib.parse import urlsplit
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
-from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
-    PtfeConnectionError,
-    PtfeError,
-    PtfeHTTPError,
-)
+from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import PtfeError, PtfeHTTPError
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_module import PtfeModule
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/=-]+")
 RETRIEVE_PATH = "/admin/retrieve-iact"
-HEALTH_PATH = "/_health_check"
 
 
 class IactError(OpsError):
@@ -213,28 +208,6 @@ def refusal_message(client, status, where_from):
         "Or retrieve the IACT on the PTFE host with method=host."
         % (status, RETRIEVE_PATH, client.address, me, network)
     )
-
-
-def wait_for_health(module, client, timeout, interval):
-    """Poll /_health_check until it answers 200, at most ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last = "no answer yet"
-    checks = 0
-    while True:
-        checks += 1
-        try:
-            client.request("GET", HEALTH_PATH, expected=(200,), retry=False, authenticated=False,
-                           action="check the health of PTFE")
-            return checks
-        except PtfeHTTPError as exc:
-            last = "HTTP %s" % exc.status
-        except PtfeConnectionError as exc:
-            last = exc.message
-        if time.monotonic() + interval > deadline:
-            raise IactError("Failed to wait for PTFE to become healthy: GET %s did not answer HTTP 200 within %d "
-                            "seconds (%d checks; last answer: %s). Check that the installation has finished "
-                            "starting, or raise health_timeout." % (HEALTH_PATH, timeout, checks, last))
-        time.sleep(max(0.1, interval))
 
 
 def retrieve_api(client):
@@ -321,7 +294,7 @@ def main():
         if params["method"] == "api":
             client = module.client()
             if params["health_timeout"]:
-                wait_for_health(module, client, params["health_timeout"], params["health_interval"])
+                client.wait_until_healthy(params["health_timeout"], params["health_interval"])
         if params["preset_iact"]:
             # Not returned: Ansible would mask it (it equals a no_log option) and hand on the mask.
             result.update(method="preset", attempts=0)

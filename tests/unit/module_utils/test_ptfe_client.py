@@ -23,27 +23,6 @@ from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
 from tests.emulators.ptfe.server import start_in_thread
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv, ca_path = start_in_thread({}, tls_dir=str(tmp_path_factory.mktemp("tls")))
-    srv.ca_path = ca_path
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-
-
-@pytest.fixture
-def emu(server):
-    server.reset()
-    return server
-
-
-@pytest.fixture
-def admin_token(emu):
-    _user, token = emu.state.add_user("admin", "admin@example.com", "password-long", site_admin=True)
-    return token
-
-
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch):
     """Keep exponential backoff short; 429 waits still come from X-RateLimit-Reset."""

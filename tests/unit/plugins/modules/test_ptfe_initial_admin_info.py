@@ -10,11 +10,8 @@ import pytest
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import PtfeClient, PtfeError, token_from_file
 from ansible_collections.ptfe.ops.plugins.module_utils._validation import Checker
 from ansible_collections.ptfe.ops.plugins.modules import ptfe_initial_admin_info
-from tests.emulators.ptfe import fixtures
 from tests.emulators.ptfe.fixtures import ADMIN_TOKEN, ModuleStub
 
-server = fixtures.server
-emu = fixtures.emu
 
 
 def stub(emu, **params):
