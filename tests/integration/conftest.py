@@ -134,6 +134,40 @@ def playbook():
     return run_playbook
 
 
+class MotoAccount:
+    """moto's S3/KMS server seen with one set of credentials: ``url``, ``ca`` (a PEM path as a string),
+    ``env`` (the credentials for ansible-playbook's environment) and ``client(service)`` (boto3)."""
+
+    def __init__(self, server, region, access_key, secret_key):
+        self.server = server
+        self.url = server.url
+        self.ca = str(server.ca)
+        self.region = region
+        self.access_key = access_key
+        self.secret_key = secret_key
+        self.env = {"AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key, "AWS_DEFAULT_REGION": region}
+
+    def client(self, service: str):
+        return self.server.client(service, self.region, self.access_key, self.secret_key)
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory):
+    """One moto_server (S3 and KMS) per test worker, on 127.0.0.1 over HTTPS, for every directory that needs it;
+    always stopped. Tests keep apart by the names of what they create (buckets, keys); wrap it in a MotoAccount
+    for the credentials a test uses."""
+    from tests.emulators.moto import start_moto  # pylint: disable=import-outside-toplevel
+
+    try:
+        server = start_moto(tmp_path_factory.mktemp("moto"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def assert_no_secret(result: PlaybookResult, *secrets: str, paths=()):
     """Fail if any secret appears in the playbook output or in any of the given files."""
     for secret in secrets:

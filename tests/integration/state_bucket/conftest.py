@@ -1,12 +1,13 @@
 # Copyright: ptfe.ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fixtures for the state_bucket tests: moto's S3/KMS server on 127.0.0.1 over HTTPS with a throwaway CA."""
+"""Fixtures for the state_bucket tests: the worker's moto server (S3/KMS on 127.0.0.1 over HTTPS, see
+tests/integration/conftest.py) with this directory's canary credentials."""
 from __future__ import annotations
 
 import pytest
 
-from tests.emulators.moto import start_moto
+from tests.integration.conftest import MotoAccount
 
 REGION = "eu-west-1"
 # moto accepts any credentials; these are canaries that must never be printed.
@@ -15,29 +16,10 @@ SECRET_KEY = "sbSecretCanary-7f3a9c1e5d2b8a6f4e0c"
 SESSION_TOKEN = "sbTokenCanary-1c2d3e4f5a6b7c8d9e0f"
 
 
-class Moto:
-    """The moto server with the test's canary credentials."""
-
-    def __init__(self, server):
-        self.server = server
-        self.url = server.url
-        self.ca = server.ca
-
-    def client(self, service: str):
-        return self.server.client(service, REGION, ACCESS_KEY, SECRET_KEY)
-
-
 @pytest.fixture(scope="session")
-def moto(tmp_path_factory):
-    """moto_server on 127.0.0.1, a free port, HTTPS; always stopped."""
-    try:
-        server = start_moto(tmp_path_factory.mktemp("moto"))
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    try:
-        yield Moto(server)
-    finally:
-        server.stop()
+def moto(moto_server):
+    """moto with the state_bucket canary credentials."""
+    return MotoAccount(moto_server, REGION, ACCESS_KEY, SECRET_KEY)
 
 
 @pytest.fixture(scope="session")

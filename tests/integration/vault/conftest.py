@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from tests.emulators.openbao import OpenBao, make_tls
+from tests.integration.conftest import MotoAccount
 
 HERE = Path(__file__).resolve().parent
 
@@ -201,26 +202,6 @@ S3_SECRET_KEY = "custodySecretCanary-3b9e1f7a5c2d"
 
 
 @pytest.fixture(scope="session")
-def moto_s3(tmp_path_factory):
-    """moto_server (S3 and KMS) on 127.0.0.1 over HTTPS; ``.client(service)``, ``.env`` for ansible-playbook."""
-    from tests.emulators.moto import start_moto
-
-    try:
-        server = start_moto(tmp_path_factory.mktemp("moto-custody"))
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-
-    class S3:
-        url = server.url
-        ca = str(server.ca)
-        env = {"AWS_ACCESS_KEY_ID": S3_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY,
-               "AWS_DEFAULT_REGION": S3_REGION}
-
-        @staticmethod
-        def client(service):
-            return server.client(service, S3_REGION, S3_ACCESS_KEY, S3_SECRET_KEY)
-
-    try:
-        yield S3
-    finally:
-        server.stop()
+def moto_s3(moto_server):
+    """The worker's moto server (S3 and KMS, tests/integration/conftest.py) with the custody canary credentials."""
+    return MotoAccount(moto_server, S3_REGION, S3_ACCESS_KEY, S3_SECRET_KEY)
