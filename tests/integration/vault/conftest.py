@@ -1,20 +1,24 @@
 """Real OpenBao servers (raft storage, TLS with a throwaway CA) and a fault-injecting proxy for the
 vault_rekey tests.
 
-Every server binds 127.0.0.1 on free ports, lives in its own temporary directory and is stopped at the end
-of the test. Nothing here goes through the collection's code: the tests read Vault back with ``requests``.
+Every server binds 127.0.0.1 on free ports and lives in the test worker's temporary directory. Initialising one
+costs seconds (raft waits out an election timeout), so each worker initialises a server once and hands it to one
+test after another, every time restored to the storage it had right after ``init`` (see OpenBaoPool). Nothing here
+goes through the collection's code: the tests read Vault back with ``requests``.
 """
 from __future__ import annotations
 
 import http.server
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -38,20 +42,119 @@ def tls(tmp_path_factory):
 # ------------------------------------------------------------------------------------------------ OpenBao
 
 
-@pytest.fixture
-def openbao_factory(tmp_path, tls):
-    servers = []
+class OpenBaoPool:
+    """The test worker's OpenBao servers, each initialised once (1 share, threshold 1) and then handed to one test at
+    a time as if freshly initialised.
 
-    def make(unauthed_rekey=False, shares=1, threshold=1):
-        server = OpenBao(tmp_path / ("bao%d" % len(servers)), tls, unauthed_rekey=unauthed_rekey)
-        servers.append(server)
+    Right after ``init`` a server is stopped and its raft directory copied aside. Every hand-over kills the process,
+    puts that copy back in place of whatever the last test left (rekeyed, sealed, a rekey or a key backup pending, a
+    snapshot of its own restored), starts the server with the listener the test asks for and unseals it with the keys
+    from ``init``: the keys, the root token and the cluster are those of the copy, and nothing the last test did
+    survives, in storage or in memory. A test that asks for another seal shape gets the copy rekeyed to it once (kept
+    aside as well), with the new keys as ``init_keys``. The hand-over then reads the server back: unsealed and active,
+    the asked shape, its own cluster, no rekey in progress. A test that needs two servers gets two clusters.
+
+    ``handovers.log`` in the pool's directory has a line for every ``init`` and every hand-over.
+    """
+
+    BASE_SHAPE = (1, 1)
+
+    def __init__(self, workdir: Path, tls):
+        self.workdir = workdir
+        self.tls = tls
+        self.servers = []
+        self.copies = []  # per server: {(shares, threshold): (raft copy, keys)}
+        self.clusters = []
+
+    def _note(self, line):
+        with open(self.workdir / "handovers.log", "a", encoding="utf-8") as log:
+            log.write(line + "\n")
+
+    def _create(self):
+        index = len(self.servers)
+        started = time.monotonic()
+        server = OpenBao(self.workdir / ("bao%d" % index), self.tls)
+        try:
+            server.start()
+            server.init(*self.BASE_SHAPE)
+            cluster = server.seal_status()["cluster_id"]
+        finally:
+            server.stop()  # a clean shutdown: the copy is taken from complete files
+        self.servers.append(server)
+        self.clusters.append(cluster)
+        self.copies.append({})
+        self._keep(index, self.BASE_SHAPE, server.init_keys)
+        self._note("init bao%d in %.1f s" % (index, time.monotonic() - started))
+
+    def _keep(self, index, shape, keys):
+        copy = self.workdir / ("bao%d-raft-%d-of-%d" % (index, shape[0], shape[1]))
+        shutil.copytree(self.servers[index].dir / "raft", copy)
+        self.copies[index][shape] = (copy, list(keys))
+
+    def _restore(self, index, shape, unauthed_rekey):
+        server = self.servers[index]
+        if server.proc is not None and server.proc.poll() is None:
+            os.killpg(server.proc.pid, signal.SIGKILL)  # what it holds is thrown away: no clean shutdown needed
+            server.proc.wait(30)
+        copy, keys = self.copies[index][shape]
+        shutil.rmtree(server.dir / "raft")
+        shutil.copytree(copy, server.dir / "raft")
+        server.unauthed_rekey = unauthed_rekey
         server.start()
-        server.init(shares, threshold)
+        server.init_keys = list(keys)
+        server.unseal(keys[:shape[1]])
+
+    def _reshape(self, index, shape):
+        """Rekey the freshly initialised copy to ``shape`` (no verification) and keep that copy aside too."""
+        self._restore(index, self.BASE_SHAPE, False)
+        server = self.servers[index]
+        init = server.api("POST", "sys/rotate/root/init", {"secret_shares": shape[0], "secret_threshold": shape[1]})
+        done = server.api("POST", "sys/rotate/root/update", {"key": server.init_keys[0], "nonce": init["nonce"]})
+        assert done.get("complete") is True, done
+        server.stop()
+        self._keep(index, shape, done["keys_base64"])
+
+    def hand_over(self, index, unauthed_rekey=False, shares=1, threshold=1):
+        """Server ``index`` of this worker as freshly initialised with ``shares``/``threshold``, unsealed."""
+        started = time.monotonic()
+        while len(self.servers) <= index:
+            self._create()
+        shape = (shares, threshold)
+        if shape not in self.copies[index]:
+            self._reshape(index, shape)
+        self._restore(index, shape, unauthed_rekey)
+        server = self.servers[index]
+        status = server.seal_status()
+        assert status["sealed"] is False and (status["n"], status["t"]) == shape, status
+        assert status["cluster_id"] == self.clusters[index], status
+        assert server.rekey_status()["started"] is False
+        self._note("hand-over bao%d %d/%d in %.1f s" % (index, shares, threshold, time.monotonic() - started))
         return server
 
-    yield make
-    for server in servers:
-        server.stop()
+    def stop(self):
+        for server in self.servers:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def openbao_pool(tmp_path_factory, tls):
+    pool = OpenBaoPool(tmp_path_factory.mktemp("openbao"), tls)
+    yield pool
+    pool.stop()
+
+
+@pytest.fixture
+def openbao_factory(openbao_pool):
+    """``make(unauthed_rekey=False, shares=1, threshold=1)``: the next of this worker's servers (the first call in a
+    test gets one, the second another cluster), as if freshly initialised with that seal shape."""
+    handed = []
+
+    def make(unauthed_rekey=False, shares=1, threshold=1):
+        server = openbao_pool.hand_over(len(handed), unauthed_rekey, shares, threshold)
+        handed.append(server)
+        return server
+
+    return make
 
 
 # ------------------------------------------------------------------------------------------------ proxy
