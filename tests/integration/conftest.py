@@ -103,9 +103,11 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, verbosity=0
     return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, recap)
 
 
-# Files whose tests share one target and depend on their order (a fixed subnet; a check on the fresh host before
-# the apply): pytest-xdist hands each of them to one worker whole. Every other test goes out on its own.
-ONE_WORKER_FILES = ("firewall/test_firewall_role.py",)
+# Files whose tests share one target that is dear to make, and for the firewall depend on their order (a fixed
+# subnet; a check on the fresh host before the apply): pytest-xdist hands each of them to one worker whole, so that
+# the target is made once. The ulimits engine restart tests share one container that runs its own Docker engine
+# (booted once per worker, put back before each test). Every other test goes out on its own.
+ONE_WORKER_FILES = ("firewall/test_firewall_role.py", "ulimits/test_ulimits_vault_seal.py")
 
 
 @pytest.hookimpl(optionalhook=True)
