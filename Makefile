@@ -31,7 +31,7 @@ help:
 	@echo "make test   - set up a virtualenv and a Docker engine, then run sanity, lint, unit, integration and molecule"
 	@echo "make demo   - run playbooks/install.yml end to end against local stand-ins and print what it did"
 	@echo "make test-fresh - make test in a fresh clone of HEAD, with an empty HOME and throwaway image tags"
-	@echo "stages: venv host images sanity lint docs-lint unit integration molecule build benchmark"
+	@echo "stages: venv host images sanity lint docs-lint docs-site unit integration molecule build benchmark"
 
 # venv and host first; then the image builds (waiting on the mirror and the disk) beside sanity and beside
 # build, lint and unit; then integration beside Molecule. hack/test.sh prints every stage's time.

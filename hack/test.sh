@@ -2,7 +2,7 @@
 # `make test`: every stage, independent ones side by side, with each stage's wall time and a closing count.
 #
 #   1. venv, then host (a Docker engine that answers);
-#   2. images (debootstrap: waits on the package mirror and the disk) beside sanity and build -> lint -> docs -> unit;
+#   2. images (debootstrap: waits on the package mirror and the disk) beside sanity and build -> lint -> docs -> docs-site -> unit;
 #   3. integration beside molecule.
 #
 # A phase starts only when the one before it passed. Output of side-by-side stages is printed whole, stage by
@@ -16,7 +16,7 @@ rm -f .tmp/timings.txt
 phases=(
   "venv=$mk venv"
   "host=$mk host"
-  "images=$mk images|sanity=$mk sanity|checks=hack/stage build $mk build && hack/stage lint $mk lint && hack/stage docs $mk docs-lint && hack/stage unit $mk unit"
+  "images=$mk images|sanity=$mk sanity|checks=hack/stage build $mk build && hack/stage lint $mk lint && hack/stage docs $mk docs-lint && hack/stage docs-site $mk docs-site && hack/stage unit $mk unit"
   "integration=$mk integration-only|molecule=$mk molecule-only"
 )
 ok=true
