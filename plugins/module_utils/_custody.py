@@ -193,7 +193,11 @@ class FileCustody(Custody):
         remove(self.name(kind, nonce))
 
     def check(self):
-        problems = self._collisions()
+        return self._collisions() + self.directory_problems()
+
+    def directory_problems(self):
+        """Problems of the directories the files go to (each must exist and be writable)."""
+        problems = []
         for option, path in (("keys_file", self.keys_file), ("state_file", self.state_file)):
             if not path:
                 continue
@@ -207,20 +211,8 @@ class FileCustody(Custody):
         return problems
 
     def _collisions(self):
-        """The state file must be none of the files kept beside the keys file (the keys, ``.pending``, an
-        archive ``<keys_file>.<nonce>`` or ``.pre-<nonce>``, ``.lock``): the clean-up that removes the state after a rekey would
-        remove the new keys with it."""
-        if not self.keys_file or not self.state_file:
-            return []
-        keys, state = normal_path(self.keys_file), normal_path(self.state_file)
-        if state == keys:
-            return ["keys_file and state_file must name different files, both are %s: the state file is removed "
-                    "once a rekey ends, and the new keys would go with it" % self.state_file]
-        suffix = state[len(keys):] if state.startswith(keys + ".") else None
-        if suffix in (".pending", ".lock") or (suffix and ARCHIVE_SUFFIX_RE.fullmatch(suffix)):
-            return ["state_file (%s) must not be one of the files kept beside keys_file (%s): that name "
-                    "belongs to the keys' pending copy, an archive or the lock" % (self.state_file, self.keys_file)]
-        return []
+        """The state file must be none of the files kept beside the keys file (see :func:`path_collisions`)."""
+        return path_collisions(self.keys_file, self.state_file)
 
     def lock(self):
         """An exclusive ``flock`` on ``<keys_file>.lock`` (or the state file's), held until the process ends: two
@@ -242,6 +234,25 @@ class FileCustody(Custody):
         self._lock = fd
 
 
+def path_collisions(keys_file, state_file, keys_name="keys_file", state_name="state_file"):
+    """Why ``state_file`` (option ``state_name``) must not be what it is, beside ``keys_file``: it must be none
+    of the files kept beside the keys file (the keys, ``.pending``, an archive ``<keys_file>.<nonce>`` or
+    ``.pre-<nonce>``, ``.lock``), or the clean-up that removes the state after a rekey would remove the new
+    keys with it."""
+    if not isinstance(keys_file, str) or not isinstance(state_file, str) or not keys_file.strip() \
+            or not state_file.strip():
+        return []
+    keys, state = normal_path(keys_file), normal_path(state_file)
+    if state == keys:
+        return ["%s and %s must name different files, both are %s: the state file is removed once a rekey ends, "
+                "and the new keys would go with it" % (keys_name, state_name, state_file)]
+    suffix = state[len(keys):] if state.startswith(keys + ".") else None
+    if suffix in (".pending", ".lock") or (suffix and ARCHIVE_SUFFIX_RE.fullmatch(suffix)):
+        return ["%s (%s) must not be one of the files kept beside %s (%s): that name belongs to the keys' "
+                "pending copy, an archive or the lock" % (state_name, state_file, keys_name, keys_file)]
+    return []
+
+
 class S3Custody(Custody):
     """Documents as objects in a versioned S3 bucket, each written with SSE-KMS and read back."""
 
@@ -258,7 +269,11 @@ class S3Custody(Custody):
         if client is None:
             if not HAS_BOTO3:
                 raise CustodyError("Failed to import boto3: %s" % BOTO3_IMPORT_ERROR)
-            session = boto3.session.Session(profile_name=profile or None, region_name=region or None)
+            try:
+                session = boto3.session.Session(profile_name=profile or None, region_name=region or None)
+            except botocore_exceptions.ProfileNotFound:
+                raise CustodyError("s3_profile %s is not an AWS profile of the machine that runs the module (see "
+                                   "~/.aws/config); nothing was changed" % profile)
             client = session.client("s3", endpoint_url=endpoint_url or None, verify=ca_bundle or None,
                                     config=botocore_config.Config(retries={"max_attempts": 5, "mode": "standard"},
                                                                   connect_timeout=10, read_timeout=30))
@@ -384,3 +399,43 @@ def custody_errors(params, keys_file_optional=False):
         if not params.get("keys_file") and not keys_file_optional:
             errors.append("keys_file is required with custody=file")
     return errors
+
+
+#: An S3 bucket name: 3 to 63 lower-case letters, digits, '.' and '-', beginning and ending with a letter or digit.
+BUCKET_RE = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+#: A KMS key: its ID, its ARN, an alias (``alias/name``) or an alias ARN.
+KMS_KEY_RE = r"[A-Za-z0-9][A-Za-z0-9:/_.+=@-]*"
+#: An AWS region name (``eu-west-1``, ``us-gov-west-1``, ``cn-north-1``).
+REGION_RE = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}"
+#: An AWS profile name as ~/.aws/config holds it.
+PROFILE_RE = r"[A-Za-z0-9_.+@-]+"
+#: S3's limit on the length of an object key.
+MAX_OBJECT_KEY = 1024
+
+
+def check_custody(check, prefix="", allow_insecure=False):
+    """Check the custody options' values with ``check`` (a ``_validation.Checker``), each read as
+    ``prefix + option``: a role's variables carry the module's option names behind a prefix.
+
+    Paths are absolute and name a file, and the keys file, the state file and the CA bundles are all different
+    files (the state file none of the keys file's companions either); the bucket, the object, the KMS key,
+    the region and the profile are in their own syntax; the endpoint is an https URL (http only with
+    ``allow_insecure``) without user-info or a path. Which options go together is :func:`custody_errors`."""
+    names = dict((option, prefix + option) for option in (
+        "keys_file", "state_file", "ca_cert", "s3_bucket", "s3_object", "s3_kms_key_id", "s3_region",
+        "s3_endpoint_url", "s3_profile", "s3_ca_bundle"))
+    for option in ("keys_file", "state_file", "s3_ca_bundle"):
+        check.path(names[option])
+    check.text(names["s3_bucket"], pattern=BUCKET_RE,
+               rule="an S3 bucket name (3 to 63 lower-case letters, digits, '.' and '-')")
+    check.text(names["s3_object"], allow_space=False, max_length=MAX_OBJECT_KEY)
+    check.text(names["s3_kms_key_id"], pattern=KMS_KEY_RE, rule="a KMS key ID, key ARN, alias/<name> or alias ARN")
+    check.text(names["s3_region"], pattern=REGION_RE, rule="an AWS region name such as eu-west-1")
+    check.url(names["s3_endpoint_url"], allow_insecure=allow_insecure)
+    check.token(names["s3_profile"], pattern=PROFILE_RE,
+                rule="an AWS profile name (letters, digits, '_', '.', '+', '@' and '-')")
+    for option in ("keys_file", "state_file"):
+        for bundle in ("ca_cert", "s3_ca_bundle"):
+            check.distinct_paths(names[option], names[bundle])
+    check.problems.extend(path_collisions(check.params.get(names["keys_file"]), check.params.get(names["state_file"]),
+                                          names["keys_file"], names["state_file"]))

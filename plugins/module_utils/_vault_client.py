@@ -23,6 +23,7 @@ Design, in short:
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -58,6 +59,21 @@ def vault_argument_spec():
     )
     spec.update(http_argument_spec())
     return spec
+
+
+#: A Vault Enterprise namespace path (``team-a``, ``team-a/child/``).
+NAMESPACE_RE = r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*/?"
+
+
+def check_connection(check, prefix="", allow_insecure=False):
+    """Check the connection options' values with ``check`` (a ``_validation.Checker``), each read as
+    ``prefix + option`` (a role's variables carry the module's option names behind a prefix): ``url`` is an
+    https URL (http only with ``allow_insecure``) without user-info or a path, ``ca_cert`` an absolute path,
+    ``namespace`` a namespace path. The module base checks ``token``, ``timeout`` and ``max_retries``."""
+    check.url(prefix + "url", allow_insecure=allow_insecure)
+    check.path(prefix + "ca_cert")
+    check.text(prefix + "namespace", pattern=NAMESPACE_RE,
+               rule="a namespace path (letters, digits, '_', '-' and '.', parts separated by '/')")
 
 
 class VaultError(OpsError):
@@ -257,6 +273,26 @@ def _parse(response):
         return {}, []
     if not isinstance(body, dict):
         return {}, []
-    errors = [str(e) for e in body.get("errors") or []]
+    errors = [clean_error(str(e)) for e in body.get("errors") or []]
     data = body.get("data") if isinstance(body.get("data"), dict) else body
     return data, errors
+
+
+#: Go's rendering of an error wrapped with ``%w`` where only ``%v`` works: ``%!w(*vault.ErrInvalidKey=&{text})``.
+_GO_WRAPPED_RE = re.compile(r"%!w\([*]?[A-Za-z0-9_.]+=&?\{(?P<text>[^{}]*)\}\)")
+#: The same for a value that is not a struct: ``%!w(aes.KeySizeError=33)``.
+_GO_WRAPPED_VALUE_RE = re.compile(r"%!w\([*]?(?:[A-Za-z0-9_]+[.])?(?P<type>[A-Za-z0-9_]+)=(?P<value>[^(){}]*)\)")
+
+
+def clean_error(text):
+    """One of Vault's error strings without Go's ``%!w(...)`` garbling: the wrapped error's own text
+    (``failed to read root key: failed to decrypt keys from storage: cipher: message authentication failed``,
+    ``failed to setup unseal key: invalid key size 33``)."""
+    text = _GO_WRAPPED_RE.sub(lambda match: match.group("text"), text)
+
+    def value(match):
+        if match.group("type") == "KeySizeError":
+            return "invalid key size %s" % match.group("value")
+        return "%s %s" % (match.group("type"), match.group("value"))
+
+    return _GO_WRAPPED_VALUE_RE.sub(value, text)

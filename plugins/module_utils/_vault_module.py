@@ -10,16 +10,29 @@ it is for the collection's own modules and may change without notice.
 
 from __future__ import annotations
 
-from ansible_collections.ptfe.ops.plugins.module_utils._custody import custody_argument_spec, custody_from_params
+import os
+
+from ansible_collections.ptfe.ops.plugins.module_utils._custody import (
+    check_custody,
+    custody_argument_spec,
+    custody_from_params,
+)
 from ansible_collections.ptfe.ops.plugins.module_utils._module import OpsModule
-from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import VaultClient, vault_argument_spec
+from ansible_collections.ptfe.ops.plugins.module_utils._redact import url_secrets
+from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import (
+    VaultClient,
+    check_connection,
+    vault_argument_spec,
+)
 
 
 class VaultModule(OpsModule):
     """An :class:`~_module.OpsModule` whose connection options are Vault's (doc fragment ``ptfe.ops.vault``),
     whose client is a :class:`~_vault_client.VaultClient` (it needs hvac) and which, with ``custody=True``,
     also takes the options of the keys destination (doc fragment ``ptfe.ops.custody``) and builds it (boto3
-    with ``custody=s3``)."""
+    with ``custody=s3``).
+
+    Every message it fails or exits with, and every warning, passes through the module's redactor."""
 
     client_library = "hvac"
 
@@ -32,12 +45,32 @@ class VaultModule(OpsModule):
         spec.update(argument_spec or {})
         super(VaultModule, self).__init__(argument_spec=spec, **kwargs)
 
+    def _hide_url_passwords(self):
+        """Every secret a URL option carries (a password or token as its user-info, a secret query value) is
+        masked like a ``no_log`` value, in the arguments Ansible echoes back with a refusal too."""
+        super(VaultModule, self)._hide_url_passwords()
+        for value in self.params.values():
+            if isinstance(value, str) and "://" in value:
+                secrets = url_secrets(value)
+                self.no_log_values.update(secrets)
+                self.redactor.add(*secrets)
+
     def connection_problems(self, check):
+        """The connection options and, with ``custody=True``, the custody options' values (which of them go
+        together is each module's own check); the CA bundles must exist where the module runs."""
         super(VaultModule, self).connection_problems(check)
-        check.url("url", allow_insecure=bool(self.params.get("allow_insecure_http")))
-        check.path("ca_cert")
-        check.text("namespace", pattern=r"[A-Za-z0-9_./-]+", rule="a namespace path (letters, digits, '_', '-', "
-                   "'.' and '/')")
+        insecure = bool(self.params.get("allow_insecure_http"))
+        check_connection(check, allow_insecure=insecure)
+        bundles = ["ca_cert"]
+        if "keys_file" in self.argument_spec:
+            check_custody(check, allow_insecure=insecure)
+            bundles.append("s3_ca_bundle")
+        for option in bundles:
+            path = self.params.get(option)
+            refused = any(problem.startswith(option + " ") for problem in check.problems)
+            if isinstance(path, str) and path.startswith("/") and not refused and not os.path.isfile(path):
+                check.add("%s must be a PEM file on the machine that runs the module; there is no file %s"
+                          % (option, path))
 
     def new_client(self):
         return VaultClient.from_params(self.params, redactor=self.redactor)
@@ -47,3 +80,15 @@ class VaultModule(OpsModule):
         if self.params.get("custody") == "s3":
             self.require("boto3")
         return custody_from_params(self.params, redactor=self.redactor)
+
+    def fail_json(self, msg=None, **kwargs):
+        """Fail with ``msg`` and any ``exception`` text redacted: input refusals and library errors too."""
+        if isinstance(kwargs.get("exception"), str):
+            kwargs["exception"] = self.redactor(kwargs["exception"])
+        super(VaultModule, self).fail_json(msg=self.redactor(msg), **kwargs)
+
+    def exit_json(self, **kwargs):
+        """Exit with the result; its ``msg`` redacted."""
+        if isinstance(kwargs.get("msg"), str):
+            kwargs["msg"] = self.redactor(kwargs["msg"])
+        super(VaultModule, self).exit_json(**kwargs)
