@@ -23,6 +23,12 @@ happened) is decided in :meth:`Rekey.reconcile` before a new rekey is considered
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
+
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.ptfe.ops.plugins.module_utils._custody import (
     DOCUMENT_VERSION,
     CustodyError,
@@ -32,6 +38,7 @@ from ansible_collections.ptfe.ops.plugins.module_utils._custody import (
     now,
 )
 from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import Checker, has_space_or_control, is_set
 from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import (
     API_ROTATE,
     VaultConnectionError,
@@ -43,31 +50,155 @@ class RekeyError(OpsError):
     """A situation the module refuses to act on; the message says what to do."""
 
 
+#: A rekey's nonce as Vault reports it (a UUID), or any other identifier without blanks.
+NONCE_RE = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+#: Options whose values never appear in a message.
+SECRET_OPTIONS = ("token", "unseal_keys", "verification_keys", "unseal_key")
+#: Vault's unseal key is an AES key of 16, 24 or 32 bytes (Vault makes 32); with a threshold above 1 it is split
+#: into Shamir shares, each one byte longer than the key.
+KEY_LENGTHS = (16, 24, 32)
+SHARE_LENGTHS = (17, 25, 33)
+MAX_SHARES = 255
+_HEX_RE = re.compile(r"(?:[0-9a-fA-F]{2})+")
+_BASE64_RE = re.compile(r"(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
+                        r"|[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=")
+_KEYBASE_RE = re.compile(r"keybase:[A-Za-z0-9_]+")
+
+
+def key_bytes(key):
+    """The bytes Vault takes from a key share given as text: hex when it is hex (Vault tries hex first), else
+    standard base64; None when it is neither."""
+    if not isinstance(key, str):
+        return None
+    if _HEX_RE.fullmatch(key):
+        return binascii.unhexlify(key)
+    if _BASE64_RE.fullmatch(key):
+        return base64.b64decode(key)
+    return None
+
+
+def _lengths(lengths):
+    return "%s or %s" % (", ".join(str(length) for length in lengths[:-1]), lengths[-1])
+
+
+def key_problem(key, lengths=KEY_LENGTHS + SHARE_LENGTHS):
+    """What is wrong with one unseal key (or key share) given as text, in words that never quote it; None when
+    it is one: hex or base64, as Vault prints it, of one of ``lengths`` bytes."""
+    if not isinstance(key, str):
+        return "must be a string"
+    if not key.strip():
+        return "must not be empty"
+    if has_space_or_control(key):
+        return "must not contain white space or a control character (give the key alone, without a newline)"
+    raw = key_bytes(key)
+    if raw is None:
+        return "must be an unseal key in hex or base64, as Vault prints it"
+    if len(raw) not in lengths:
+        return "is %d bytes long, but a Vault unseal key or key share is %s bytes long" % (
+            len(raw), _lengths(sorted(lengths)))
+    return None
+
+
+def key_file_problem(path_name, path, key):
+    """What is wrong with the unseal key read from the file ``path`` (the variable ``path_name`` names it), in
+    words that never quote it; None when it holds one key (blanks and newlines around it are not part of it)."""
+    problem = key_problem(key.strip() if isinstance(key, str) else key)
+    if problem is None:
+        return None
+    return "%s (%s) must hold one unseal key in hex or base64, as Vault prints it: the key in it %s" % (
+        path_name, path, problem)
+
+
+def check_keys(check, name):
+    """Each key of the option ``name`` (a list, or one key) is an unseal key or key share; the list holds none
+    twice (hex and base64 of one key are the same key). Never quotes a key."""
+    value = check.params.get(name)
+    if value is None or value == "" or value == []:
+        return
+    if not isinstance(value, (list, tuple, str)):
+        check.add("%s must be a list of keys, got %s" % (name, type(value).__name__))
+        return
+    keys = [value] if isinstance(value, str) else list(value)
+    seen = set()
+    for index, key in enumerate(keys, 1):
+        problem = key_problem(key)
+        if problem:
+            check.add("%s %s" % (name if isinstance(value, str) else "%s entry %d" % (name, index), problem))
+            continue
+        raw = key_bytes(key)
+        if raw in seen:
+            check.add("%s must not contain the same share twice (entry %d)" % (name, index))
+        seen.add(raw)
+
+
+def check_pgp_keys(check, name, shares, shares_name="key_shares"):
+    """The PGP keys: each a base64-encoded public key (or ``keybase:<user>``), one per share. Returns them."""
+    value = check.params.get(name)
+    if value is None or value == "" or value == []:
+        return []
+    if not isinstance(value, (list, tuple)):
+        check.add("%s must be a list of base64-encoded PGP public keys, got %s" % (name, type(value).__name__))
+        return []
+    for index, key in enumerate(value, 1):
+        if not isinstance(key, str) or not (_KEYBASE_RE.fullmatch(key) or _BASE64_RE.fullmatch(key)):
+            check.add("%s entry %d must be a base64-encoded PGP public key (or keybase:<user>), in one line without "
+                      "white space" % (name, index))
+    if shares is not None and len(value) != shares:
+        check.add("%s must hold exactly %s (%d) keys, got %d" % (name, shares_name, shares, len(value)))
+    return list(value)
+
+
+def flag(value, default=False):
+    """A boolean option's value (``"yes"``, ``"true"``, ``1``... as a role's variables may hold it)."""
+    if value is None or value == "":
+        return default
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        return default
+
+
+def check_rekey_input(check, prefix=""):
+    """Check the rekey's own options with ``check`` (a ``_validation.Checker``), each read as ``prefix + option``
+    (the vault_rekey role's variables carry the module's option names behind ``vault_rekey_``): shares and
+    threshold, the current and the verification keys (their format, never their value), the PGP keys, and the
+    options that only work together (backup, require_verification, verification_keys). Where the keys go is
+    :func:`~_custody.check_custody` and :func:`~_custody.custody_errors`."""
+    def n(option):
+        return prefix + option
+
+    shares = check.whole(n("key_shares"), minimum=1, maximum=MAX_SHARES)
+    threshold = check.whole(n("key_threshold"), minimum=1, maximum=MAX_SHARES)
+    if shares is not None and threshold is not None:
+        if threshold > shares:
+            check.add("%s (%d) must not be greater than %s (%d)" % (n("key_threshold"), threshold, n("key_shares"),
+                                                                    shares))
+        elif threshold == 1 and shares > 1:
+            check.add("%s must be greater than 1 when %s is greater than 1 (got 1 of %d): any single share would "
+                      "unseal Vault" % (n("key_threshold"), n("key_shares"), shares))
+    check_keys(check, n("unseal_keys"))
+    check_keys(check, n("verification_keys"))
+    pgp_keys = check_pgp_keys(check, n("pgp_keys"), shares, n("key_shares"))
+    backup = flag(check.params.get(n("backup")))
+    if backup and not pgp_keys:
+        check.add("%s needs %s: Vault only backs up PGP-encrypted keys" % (n("backup"), n("pgp_keys")))
+    if not flag(check.params.get(n("require_verification")), default=True) and not (pgp_keys and backup):
+        check.add("%s=false is only accepted with %s and %s=true: without verification Vault switches to the new "
+                  "keys before they are stored, so a crash would lose them" % (n("require_verification"),
+                                                                               n("pgp_keys"), n("backup")))
+    if is_set(check.params.get(n("verification_keys"))) and not pgp_keys:
+        check.add("%s is only used with %s (the module verifies plaintext keys itself)"
+                  % (n("verification_keys"), n("pgp_keys")))
+
+
 def validate(params):
-    """Every input rule, checked before any network call. Returns a list of error strings."""
-    errors = []
-    shares, threshold = params["key_shares"], params["key_threshold"]
-    if shares < 1 or shares > 255:
-        errors.append("key_shares must be between 1 and 255, got %d" % shares)
-    if threshold < 1:
-        errors.append("key_threshold must be at least 1, got %d" % threshold)
-    if threshold > shares:
-        errors.append("key_threshold (%d) must not be greater than key_shares (%d)" % (threshold, shares))
-    if threshold == 1 and shares > 1:
-        errors.append("key_threshold must be greater than 1 when key_shares is greater than 1 (got 1 of %d): "
-                      "any single share would unseal Vault" % shares)
-    pgp_keys = params.get("pgp_keys") or []
-    pgp_backup = bool(pgp_keys and params.get("backup"))
-    if pgp_keys and len(pgp_keys) != shares:
-        errors.append("pgp_keys must hold exactly key_shares (%d) keys, got %d" % (shares, len(pgp_keys)))
-    if params.get("backup") and not pgp_keys:
-        errors.append("backup needs pgp_keys: Vault only backs up PGP-encrypted keys")
-    if not params.get("require_verification", True) and not pgp_backup:
-        errors.append("require_verification=false is only accepted with pgp_keys and backup=true: without "
-                      "verification Vault switches to the new keys before they are stored, so a crash would "
-                      "lose them")
-    if params.get("verification_keys") and not pgp_keys:
-        errors.append("verification_keys is only used with pgp_keys (the module verifies plaintext keys itself)")
+    """Every input rule of the module's own options, checked before any network call. Returns a list of error
+    strings. (The connection and custody options' values are checked when the module starts, by
+    ``_vault_module.VaultModule``.)"""
+    check = Checker(params, secret=SECRET_OPTIONS)
+    check_rekey_input(check)
+    errors = check.problems
+    pgp_backup = bool(params.get("pgp_keys") and params.get("backup"))
     custody = params.get("custody") or "file"
     if custody == "file":
         if not params.get("keys_file") and not pgp_backup:
@@ -78,11 +209,6 @@ def validate(params):
         errors.extend(FileCustody(params.get("keys_file"), params.get("state_file")).check())
     else:
         errors.extend(custody_errors(params))
-    keys = [k.strip() for k in params.get("unseal_keys") or []]
-    if any(not k for k in keys):
-        errors.append("unseal_keys must not contain empty entries")
-    if len(set(keys)) != len(keys):
-        errors.append("unseal_keys must not contain the same share twice")
     return errors
 
 
@@ -109,6 +235,8 @@ class Rekey:
                            keys_destination=custody.describe("keys") if custody.stores("keys") else "",
                            archived=[], nonce="", cluster_id="")
         self.new_keys = None
+        #: The nonce whose archive of the current unseal keys this run wrote first (see archive_previous).
+        self.archived_now = None
         for key in self.unseal_keys + list(params.get("verification_keys") or []):
             client.add_secret(key)
 
@@ -454,6 +582,7 @@ class Rekey:
         if len(self.unseal_keys) < needed:
             self.fail("Failed to rekey Vault at %s: the current threshold is %d, but %d unseal key(s) were given in "
                       "unseal_keys" % (self.client.url, needed, len(self.unseal_keys)))
+        self.check_key_lengths(needed)
         self.state = None
         self.save_state("init", None)
         try:
@@ -473,6 +602,20 @@ class Rekey:
         self.save_state("update", nonce)
         return self.submit_updates(nonce, resumed_progress=0)
 
+    def check_key_lengths(self, threshold):
+        """Refuse, before a rekey starts, a key that cannot be one of this seal's: with threshold 1 the unseal key
+        is the whole key, with a higher threshold each share is one byte longer than the key."""
+        lengths = KEY_LENGTHS if threshold == 1 else SHARE_LENGTHS
+        for index, key in enumerate(self.unseal_keys, 1):
+            raw = key_bytes(key)
+            if raw is not None and len(raw) not in lengths:
+                self.fail("Failed to rekey Vault at %s: unseal_keys entry %d is %d bytes long, but with threshold %d "
+                          "%s %s bytes long, so it is not a current unseal key of this Vault. No rekey was started "
+                          "and nothing was changed." % (
+                              self.client.url, index, len(raw), threshold,
+                              "its unseal key is the whole key," if threshold == 1 else "each of its key shares is",
+                              _lengths(lengths)))
+
     def archive_previous(self, nonce):
         """Keep the unseal keys that are current now (they unseal every backup taken before this rekey)
         before the first share is submitted."""
@@ -491,7 +634,9 @@ class Rekey:
             "created_at": now(),
         }
         current = self.custody.read("previous", nonce)
-        if current is not None:
+        if current is None:
+            self.archived_now = nonce
+        else:
             # A resumed rekey (perhaps after a wrong share): keep every key ever archived under this nonce.
             known = list(current.get("keys") or [])
             if all(k in known for k in self.unseal_keys):
@@ -516,7 +661,10 @@ class Rekey:
                 if resumed_progress and exc.status == 400 and exc.matches("already been provided",
                                                                           "already provided", "duplicate"):
                     continue
-                raise
+                if exc.matches("nonce", "no barrier rekey in progress", "no rekey in progress",
+                               "no rotation in progress"):
+                    raise  # the rekey itself changed under us (cancelled or replaced by someone else)
+                self.refused(nonce, exc)
             submitted += 1
             if response.get("complete"):
                 break
@@ -527,6 +675,28 @@ class Rekey:
                       "in progress)" % (self.client.url, submitted, status.get("progress"), status.get("required"),
                                         status.get("required"), nonce))
         return self.completed(response, nonce)
+
+    def refused(self, nonce, exc):
+        """Vault refused a current key share: cancel the rekey (its progress is useless without the right keys, and
+        left in progress it would block every later rekey), drop its record and the archive this run wrote for
+        it, and fail saying so. The current keys stay valid."""
+        reason = "; ".join(exc.errors) or str(exc)
+        which = ("the rekey an earlier run started and this run resumed (nonce %s)" if self.result["resumed"]
+                 else "the rekey this run started (nonce %s)") % nonce
+        try:
+            self.client.rekey_cancel(self.api, nonce)
+        except VaultError as cancel:
+            self.fail("Failed to rekey Vault at %s: the unseal key was refused by Vault (%s), and %s could not be "
+                      "cancelled (%s). It stays in progress, recorded in %s: cancel it, or run again with the right "
+                      "unseal_keys to finish it. The current keys stay valid."
+                      % (self.client.url, reason, which, cancel, self.custody.describe("state")))
+        self.result.update(cancelled_nonce=nonce, changed=True)
+        self.clear_state()
+        if self.archived_now == nonce:
+            self.custody.delete("previous", nonce)
+        self.fail("Failed to rekey Vault at %s: the unseal key was refused by Vault (%s); %s was cancelled. The "
+                  "current keys stay valid and nothing else was changed: one of unseal_keys is not a current unseal "
+                  "key of this Vault." % (self.client.url, reason, which))
 
     def completed(self, response, nonce):
         """Vault returned the new keys. Persist them before anything else."""

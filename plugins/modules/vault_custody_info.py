@@ -25,6 +25,9 @@ description:
     (6) the destination outlives the controller (O(custody=s3)), or the operator named it in
     O(accept_destination);
     (7) a keys file has mode C(0600).
+  - Every option is checked before anything is read, and a refusal names the option without showing a secret. The
+    URL is https (http only with O(allow_insecure_http)) without a password or a path, paths are absolute and name
+    files, the CA bundles exist, and the custody options follow the rules of M(ptfe.ops.vault_rekey).
 extends_documentation_fragment:
   - ptfe.ops.vault
   - ptfe.ops.custody
@@ -33,26 +36,30 @@ options:
   expected_nonce:
     description:
       - Nonce of the rekey whose keys must be the live ones, as returned by M(ptfe.ops.vault_rekey) in RV(ptfe.ops.vault_rekey#module:nonce).
-      - Empty is itself a missing proof.
+      - Empty is itself a missing proof. Anything but letters, digits, C(_) and C(-) is refused before anything is
+        read.
     type: str
     default: ""
   expected_key_shares:
     description:
-      - Number of key shares the rekey must have produced. V(0) skips this comparison (the live seal is still
-        compared with the document).
+      - Number of key shares the rekey must have produced, 0 to 255. V(0) skips this comparison (the live seal is
+        still compared with the document).
     type: int
     default: 0
   unseal_key:
     description:
       - The self-managed unseal key that is about to be removed. It must be among the archived unseal keys that
         were current before the rekey (C(<keys>.pre-<nonce>)); only a fingerprint of it is compared.
+      - One key in hex or base64, as Vault prints it, without white space; anything else is refused before anything
+        is read, without showing it.
       - Secret; never logged. Empty when the key is already gone.
     type: str
     default: ""
   accept_destination:
     description:
       - The operator's acknowledgement that a destination which does not outlive the controller (a keys file)
-        is safe, for example because it is on a disk that is backed up. Must equal RV(destination) exactly.
+        is safe, for example because it is on a disk that is backed up. Must equal RV(destination) exactly, and
+        holds no newline or other control character.
     type: str
     default: ""
 seealso:
@@ -144,8 +151,21 @@ import os
 import stat
 
 from ansible_collections.ptfe.ops.plugins.module_utils._custody import custody_errors, fingerprint
+from ansible_collections.ptfe.ops.plugins.module_utils._rekey import MAX_SHARES, NONCE_RE, check_keys
 from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import VaultError
 from ansible_collections.ptfe.ops.plugins.module_utils._vault_module import VaultModule
+
+
+def validate(module):
+    """Every input rule, checked before anything is read. Returns a list of error strings (never quoting the
+    unseal key)."""
+    check = module.checker()
+    check.text("expected_nonce", pattern=NONCE_RE, rule="a rekey nonce as ptfe.ops.vault_rekey reports it (letters, "
+               "digits, '_' and '-')")
+    check.whole("expected_key_shares", minimum=0, maximum=MAX_SHARES)
+    check_keys(check, "unseal_key")
+    check.text("accept_destination")
+    return check.problems + custody_errors(module.params)
 
 
 def collect(params, client, custody):
@@ -238,7 +258,7 @@ def main():
         ),
         custody=True,
     )
-    module.fail_on_invalid(custody_errors(module.params), "vault_custody_info")
+    module.fail_on_invalid(validate(module), "ptfe.ops.vault_custody_info")
     with module.errors("collect the custody evidence"):
         client = module.client()
         custody = module.custody()

@@ -49,6 +49,11 @@ options:
   unseal_keys:
     description:
       - The current unseal key shares (hex or base64), at least as many as the current threshold.
+      - Each is one key as Vault prints it, without white space or a trailing newline, of the length an unseal key
+        or key share has (16, 24 or 32 bytes with threshold 1, one byte more with a higher threshold). Anything else
+        is refused by its position in the list, before a rekey starts and without showing the key.
+      - A key Vault refuses (a well-formed key of another Vault) makes the module cancel the rekey it started, with
+        its nonce, and fail saying so; the current keys stay valid.
       - Secret; never logged. Not needed when nothing has to change, nor in check mode.
     type: list
     elements: str
@@ -63,8 +68,9 @@ options:
     default: true
   pgp_keys:
     description:
-      - Base64-encoded PGP public keys, one per key share, in share order. Vault encrypts each new share
-        with its key; the keys file then holds only encrypted shares.
+      - Base64-encoded PGP public keys, one per key share, in share order, each in one line (or
+        C(keybase:<user>)). Vault encrypts each new share with its key; the keys file then holds only encrypted
+        shares.
       - With O(require_verification=true) the module cannot decrypt the shares itself; it stops after the
         keys are persisted and reports RV(verification_pending). Run it again with O(verification_keys).
     type: list
@@ -77,6 +83,7 @@ options:
   verification_keys:
     description:
       - Decrypted new key shares used to finish the verification of a PGP-mode rekey started by an earlier run.
+      - Each in hex or base64, without white space, like O(unseal_keys).
       - Secret; never logged.
     type: list
     elements: str
@@ -120,6 +127,11 @@ notes:
     (not the temporary directory of an execution environment); O(custody=s3) outlives it by design.
   - Bound to one cluster. Before anything changes, the module refuses a keys destination whose documents record
     another C(cluster_id), and with O(custody=file) it holds an exclusive lock on the keys file for the whole run.
+  - Every option is checked before the first request, and a refusal names the option without showing a secret.
+    Paths are absolute and name files; O(keys_file), O(state_file) and the CA bundles are different files, and
+    O(state_file) is none of the files kept beside O(keys_file). O(s3_bucket), O(s3_kms_key_id), O(s3_region) and
+    O(s3_profile) follow AWS's syntax, O(s3_endpoint_url) is an https URL (http only with O(allow_insecure_http))
+    without a password or a path, and the CA bundles must exist.
 seealso:
   - name: Vault rekey API
     description: The C(sys/rekey) endpoints.
@@ -286,7 +298,7 @@ def main():
         ),
         custody=True,
     )
-    module.fail_on_invalid(validate(module.params), "vault_rekey")
+    module.fail_on_invalid(validate(module.params), "ptfe.ops.vault_rekey")
     with module.errors("rekey Vault", writing="write rekey files"):
         rekey = Rekey(module.params, module.client(), module.custody(), check_mode=module.check_mode,
                       warn=module.warn)

@@ -16,7 +16,8 @@ FakeVault follows Vault's own rekey code (vault/rekey.go, http/sys_rekey.go):
 * ``sys/rekey/init`` DELETE cancels; a wrong nonce is refused with 400 "invalid request"; nothing in progress is a
   no-op.
 
-Shares are 33 bytes (Vault's 32-byte key plus Shamir's one byte), accepted as hex or base64 like Vault does.
+Shares are 33 bytes (Vault's 32-byte key plus Shamir's one byte), or the 32-byte key itself with threshold 1, accepted
+as hex or base64 like Vault does.
 With ``pgp_keys`` a share is "encrypted" into a readable blob that :func:`decrypt` turns back into the hex share.
 
 Fault injection: :meth:`FakeVault.cut` makes the n-th call of a client method raise
@@ -134,7 +135,7 @@ class FakeVault:
         self.sealed = sealed
         self.n, self.t = shares, threshold
         self.generation = 0
-        self.shares = self._new_shares(shares)
+        self.shares = self._new_shares(shares, threshold)
         self.rekey = None
         self.backup = None
         self.issued = {}  # nonce -> the new shares Vault handed out for that rekey (plaintext)
@@ -146,10 +147,12 @@ class FakeVault:
 
     # ------------------------------------------------------------------ the model
 
-    def _new_shares(self, count):
+    def _new_shares(self, count, threshold):
+        """``count`` shares: with threshold 1 the 32-byte key itself, as Vault hands it out; otherwise Shamir
+        shares, one byte longer than the key."""
         self.generation += 1
         return [hashlib.sha256(("%s/%d/%d" % (self.cluster_id, self.generation, i)).encode()).digest()
-                + bytes([i + 1]) for i in range(count)]
+                + (bytes([i + 1]) if threshold > 1 else b"") for i in range(count)]
 
     def _nonce(self, kind="rekey"):
         self._nonces[kind] = self._nonces.get(kind, 0) + 1
@@ -260,7 +263,7 @@ class FakeVault:
         given, r.progress = r.progress, []
         if not set(given) <= set(self.shares):
             raise self._error(name, 400, "root key verification failed: cipher: message authentication failed")
-        new = self._new_shares(r.n)
+        new = self._new_shares(r.n, r.t)
         self.issued[r.nonce] = [s.hex() for s in new]
         out = [encrypt(s, k) for s, k in zip(new, r.pgp_keys)] if r.pgp_keys else list(new)
         result = {"nonce": nonce, "complete": True, "keys": [s.hex() for s in out],

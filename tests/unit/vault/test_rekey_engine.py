@@ -23,7 +23,7 @@ from ansible_collections.ptfe.ops.plugins.module_utils._custody import CustodyEr
 from ansible_collections.ptfe.ops.plugins.module_utils._files import atomic_write_json, json_bytes, read_json
 from ansible_collections.ptfe.ops.plugins.module_utils._rekey import Rekey, RekeyError, validate
 from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import API_ROTATE, VaultConnectionError, VaultError
-from tests.unit.vault.fake_vault import CLUSTER_ID, URL, FakeS3, FakeVault, decrypt, pgp_fingerprint
+from tests.unit.vault.fake_vault import CLUSTER_ID, URL, FakeS3, FakeVault, b64, decrypt, pgp_fingerprint
 
 KEYS = "keys.json"
 PENDING = KEYS + ".pending"
@@ -31,8 +31,9 @@ STATE = KEYS + ".state"
 BUCKET = "vault-keys"
 PREFIX = "vault/vault1/"
 KMS_KEY = "alias/vault-keys"
-PGP_KEYS = ["pgp-public-key-%d" % i for i in range(5)]
+PGP_KEYS = [b64(("pgp-public-key-%d" % i).encode()) for i in range(5)]
 BOGUS_SHARE = "ab" * 33
+BOGUS_KEY = "cd" * 32
 OTHER_CLUSTER = "0ther000-0000-4000-8000-000000000002"
 
 
@@ -532,15 +533,41 @@ CASES = [
         files={KEYS, pre("rekey-1")},
     ), id="openbao-rotate-with-token"),
 
-    # -- a wrong share, then the right ones
+    # -- a wrong key: refused by its length before a rekey starts, or by Vault, and then the rekey is cancelled
     pytest.param(Case(
-        shape=(3, 2), setup=[failed(VaultError, unseal_keys=lambda env: [env.original[0], BOGUS_SHARE])],
-        result=done(resumed=True), archived=[pre("rekey-1")], writes=["update", "update", "verify", "verify"],
-        valid="keys", files={KEYS, pre("rekey-1")},
-        # Every key ever given for this rekey stays archived (a wrong one is harmless, a lost right one is not).
-        docs={pre("rekey-1"): dict(key_shares=3, key_threshold=2,
-                                   keys=lambda env: [env.original[0], BOGUS_SHARE] + env.original[1:])},
-    ), id="wrong-share-then-resumed"),
+        run=dict(unseal_keys=[BOGUS_SHARE]), error="unseal_keys entry 1 is 33 bytes long, but with threshold 1 its "
+                                                   "unseal key is the whole key, 16, 24 or 32 bytes long",
+        writes=[], files=set(), check=True,
+    ), id="share-given-for-the-whole-key"),
+    pytest.param(Case(
+        shape=(3, 2), run=dict(unseal_keys=lambda env: [env.original[0], BOGUS_KEY]),
+        error="unseal_keys entry 2 is 32 bytes long, but with threshold 2 each of its key shares is 17, 25 or 33",
+        writes=[], files=set(), check=True,
+    ), id="whole-key-given-for-a-share"),
+    pytest.param(Case(
+        run=dict(unseal_keys=[BOGUS_KEY]),
+        error="the unseal key was refused by Vault (root key verification failed: cipher: message authentication "
+              "failed); the rekey this run started (nonce rekey-1) was cancelled. The current keys stay valid",
+        writes=["init 5/2", "update", "cancel rekey-1"], files=set(), check=True,
+    ), id="wrong-key-rekey-cancelled"),
+    pytest.param(Case(
+        shape=(3, 2), run=dict(unseal_keys=lambda env: [env.original[0], BOGUS_SHARE]),
+        error="the rekey this run started (nonce rekey-1) was cancelled",
+        writes=["init 5/2", "update", "update", "cancel rekey-1"], files=set(), check=True,
+    ), id="wrong-share-rekey-cancelled"),
+    pytest.param(Case(
+        shape=(3, 2), setup=[failed(RekeyError, unseal_keys=lambda env: [env.original[0], BOGUS_SHARE])],
+        result=done(nonce="rekey-2", resumed=False), archived=[pre("rekey-2")],
+        writes=["init 5/2", "update", "update", "verify", "verify"], valid="keys", files={KEYS, pre("rekey-2")},
+        docs={pre("rekey-2"): dict(key_shares=3, key_threshold=2, keys=lambda env: env.original)},
+    ), id="wrong-share-then-the-right-ones"),
+    pytest.param(Case(
+        setup=[cut("rekey_update", "before")], run=dict(unseal_keys=[BOGUS_KEY]),
+        error="the rekey an earlier run started and this run resumed (nonce rekey-1) was cancelled",
+        writes=["update", "cancel rekey-1"],
+        # The archive the earlier run wrote stays, with every key given for that rekey (a wrong one is harmless).
+        files={pre("rekey-1")}, docs={pre("rekey-1"): dict(keys=lambda env: env.original + [BOGUS_KEY])},
+    ), id="wrong-key-in-a-resumed-rekey-cancelled"),
 
     # -- a second rekey of the same cluster
     pytest.param(Case(

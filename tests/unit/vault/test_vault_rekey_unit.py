@@ -2,6 +2,7 @@
 (plugins/module_utils/_rekey.py, _custody.py). The engine's phases are in test_rekey_engine.py."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -94,9 +95,14 @@ def test_detects_openbao_rotate_root():
     assert client.detect_rekey_api() == vc.API_REKEY
 
 
+KEY = "ab" * 32  # a well-formed unseal key of a 1-of-1 seal (32 bytes, hex)
+SHARE = base64.b64encode(b"s" * 33).decode()  # a well-formed key share (33 bytes, base64)
+PGP = base64.b64encode(b"pgp public key").decode()
+
+
 def params(**kw):
     base = dict(key_shares=5, key_threshold=2, pgp_keys=None, backup=False, require_verification=True,
-                verification_keys=None, keys_file="/tmp/vault-keys.json", state_file=None, unseal_keys=["k"])
+                verification_keys=None, keys_file="/tmp/vault-keys.json", state_file=None, unseal_keys=[KEY])
     base.update(kw)
     return base
 
@@ -106,14 +112,24 @@ def params(**kw):
     (dict(key_shares=256), "between 1 and 255"),
     (dict(key_shares=0, key_threshold=0), "between 1 and 255"),
     (dict(key_shares=4, key_threshold=1), "greater than 1 when key_shares is greater than 1"),
-    (dict(pgp_keys=["a", "b"]), "exactly key_shares (5)"),
+    (dict(pgp_keys=[PGP, PGP]), "exactly key_shares (5)"),
+    (dict(pgp_keys=[PGP] * 4 + ["-----BEGIN PGP PUBLIC KEY BLOCK-----"]), "pgp_keys entry 5 must be a base64-encoded"),
+    (dict(pgp_keys=[PGP] * 4 + [PGP + "\n"]), "pgp_keys entry 5 must be a base64-encoded PGP public key"),
     (dict(backup=True), "backup needs pgp_keys"),
     (dict(require_verification=False), "require_verification=false is only accepted"),
     (dict(keys_file=None), "keys_file is required"),
     (dict(keys_file="/nonexistent-dir/keys.json"), "does not exist"),
-    (dict(unseal_keys=["a", "a"]), "same share twice"),
-    (dict(unseal_keys=["a", " "]), "must not contain empty entries"),
-    (dict(verification_keys=["x"]), "verification_keys is only used with pgp_keys"),
+    (dict(unseal_keys=[KEY, KEY]), "same share twice"),
+    (dict(unseal_keys=[KEY, base64.b64encode(bytes.fromhex(KEY)).decode()]), "same share twice (entry 2)"),
+    (dict(unseal_keys=[KEY, " "]), "unseal_keys entry 2 must not be empty"),
+    (dict(unseal_keys=[KEY + "\n"]), "unseal_keys entry 1 must not contain white space or a control character"),
+    (dict(unseal_keys=["not-a-key"]), "unseal_keys entry 1 must be an unseal key in hex or base64"),
+    (dict(unseal_keys=["ab" * 10]), "unseal_keys entry 1 is 10 bytes long, but a Vault unseal key or key share is "
+                                   "16, 17, 24, 25, 32 or 33 bytes long"),
+    (dict(unseal_keys={"key": KEY}), "unseal_keys must be a list of keys, got dict"),
+    (dict(verification_keys=[SHARE]), "verification_keys is only used with pgp_keys"),
+    (dict(pgp_keys=[PGP] * 5, verification_keys=["x" * 5]), "verification_keys entry 1 must be an unseal key"),
+    (dict(key_shares="5x"), "key_shares must be a whole number"),
     (dict(custody="s3", s3_bucket="b", s3_object="vault/k.json"), "keys_file is only used with custody=file"),
     (dict(custody="s3", keys_file=None, s3_bucket="b", s3_object="vault/"), "must name an object"),
     (dict(custody="s3", keys_file=None, s3_object="vault/k.json"), "s3_bucket is required"),
@@ -127,8 +143,15 @@ def test_validation_rejects(kw, fragment):
 def test_validation_accepts_the_ptfe_case():
     assert validate(params()) == []
     assert validate(params(key_shares=1, key_threshold=1)) == []
-    assert validate(params(keys_file=None, state_file="/tmp/s", pgp_keys=["a"] * 5, backup=True,
-                           require_verification=False)) == []
+    assert validate(params(keys_file=None, state_file="/tmp/s", pgp_keys=[PGP] * 4 + ["keybase:operator"],
+                           backup=True, require_verification=False)) == []
+    assert validate(params(key_shares=3, key_threshold=2, unseal_keys=[SHARE, "cd" * 33],
+                           pgp_keys=[PGP] * 3, verification_keys=[SHARE])) == []
+
+
+def test_a_refused_key_is_never_quoted():
+    errors = validate(params(unseal_keys=["secret-looking key\n", "ab" * 7], verification_keys=["zz"]))
+    assert errors and not any("secret-looking" in e or "abab" in e or "zz" in e for e in errors), errors
 
 
 def test_atomic_write_is_0600_and_replaces(tmp_path):
