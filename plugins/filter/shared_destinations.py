@@ -14,6 +14,9 @@ description:
     records it in C(_vault_rekey_destination)) and returns one sentence per destination that two or more hosts
     share, naming them. Empty when every host has its own.
   - Hosts without a destination (empty or missing) are ignored.
+  - Two spellings of one file are one destination. The path of C(<machine>:<path>) is compared normalised
+    (C(/k/./a.json), C(/k//a.json) and C(/k/x/../a.json) are C(/k/a.json)), and so is the object key of an
+    C(s3://<bucket>/<key>) URL (leading and doubled C(/) removed, as S3 custody does).
 options:
   _input:
     description: Mapping of host name to destination.
@@ -43,7 +46,19 @@ _value:
   elements: str
 """
 
+import posixpath
+import re
+
 from ansible.errors import AnsibleFilterError
+
+
+def _normal(destination):
+    """One spelling of a destination: the machine and the normalised path, or the bucket and the object key."""
+    if destination.startswith("s3://"):
+        bucket, _, key = destination[len("s3://"):].partition("/")
+        return "s3://%s/%s" % (bucket, re.sub("/+", "/", key.lstrip("/")))
+    machine, colon, path = destination.partition(":")
+    return machine + colon + (posixpath.normpath(path) if path else path)
 
 
 def shared_destinations(mapping):
@@ -54,7 +69,7 @@ def shared_destinations(mapping):
     for host, destination in mapping.items():
         if not destination or not isinstance(destination, str):
             continue
-        users.setdefault(destination, []).append(str(host))
+        users.setdefault(_normal(destination), []).append(str(host))
     return ["%s is the keys destination of %s" % (destination, ", ".join(sorted(hosts)))
             for destination, hosts in sorted(users.items()) if len(hosts) > 1]
 

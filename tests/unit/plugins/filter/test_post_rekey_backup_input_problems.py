@@ -111,6 +111,63 @@ def test_every_problem_comes_at_once():
     ]
 
 
+TOKEN = "s.canary-backup-token-31"
+
+
+@pytest.mark.parametrize("name, value, problem", [
+    ("post_rekey_backup_keys_file", "keys.json", "post_rekey_backup_keys_file must be an absolute path"),
+    ("post_rekey_backup_keys_file", "/data/vault-unseal-key", "post_rekey_backup_keys_file and "
+                                                              "post_rekey_backup_unseal_key_path must name different"),
+    ("post_rekey_backup_keys_file_host", "tfe 1", "post_rekey_backup_keys_file_host must not contain white space"),
+    ("post_rekey_backup_vault_token", TOKEN + "\n", "post_rekey_backup_vault_token must not contain a newline"),
+    ("post_rekey_backup_expected_nonce", "abc\n", "post_rekey_backup_expected_nonce must not contain a newline"),
+    ("post_rekey_backup_expected_nonce", "../x", "post_rekey_backup_expected_nonce must be a rekey nonce"),
+    ("post_rekey_backup_accept_destination", "/srv/k.json\n", "post_rekey_backup_accept_destination must not contain"),
+])
+def test_every_value_is_checked_by_its_variable_name(name, value, problem):
+    problems = post_rekey_backup_input_problems(dict(GOOD, **{name: value}))
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+    assert "canary" not in problems[0]
+
+
+@pytest.mark.parametrize("custody, problem", [
+    (dict(FILE_CUSTODY, url="https://ops:pw-canary@v:8200"), "post_rekey_backup_custody.url must not hold a user"),
+    (dict(FILE_CUSTODY, url="http://127.0.0.1:8200"), "post_rekey_backup_custody.url must be a URL such as"),
+    (dict(FILE_CUSTODY, url="https://v:8200/ui"), "post_rekey_backup_custody.url must be the address of the server"),
+    (dict(FILE_CUSTODY, ca_cert="ca.pem"), "post_rekey_backup_custody.ca_cert must be an absolute path"),
+    (dict(FILE_CUSTODY, keys_file="/srv/keys/\n"), "post_rekey_backup_custody.keys_file must not contain a newline"),
+    (dict(FILE_CUSTODY, delegate_to="host one"), "post_rekey_backup_custody.delegate_to must not contain white space"),
+    (dict(S3_CUSTODY, s3_bucket="My Bucket"), "post_rekey_backup_custody.s3_bucket must be an S3 bucket name"),
+    (dict(S3_CUSTODY, s3_region="moon"), "post_rekey_backup_custody.s3_region must be an AWS region name"),
+    (dict(S3_CUSTODY, s3_endpoint_url="ftp://s3.local"), "post_rekey_backup_custody.s3_endpoint_url must be a URL"),
+])
+def test_the_custody_values_are_checked_by_their_key(custody, problem):
+    problems = post_rekey_backup_input_problems(dict(GOOD, post_rekey_backup_custody=custody))
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+    assert "pw-canary" not in problems[0]
+
+
+def test_plain_http_is_accepted_when_the_custody_allows_it():
+    custody = dict(FILE_CUSTODY, url="http://127.0.0.1:8200", allow_insecure_http=True)
+    assert post_rekey_backup_input_problems(dict(GOOD, post_rekey_backup_custody=custody)) == []
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("", "must not be empty"),
+    ("two keys", "must not contain white space"),
+    ("%%%%", "must be an unseal key in hex or base64"),
+    ("ab" * 40, "is 40 bytes long"),
+])
+def test_the_unseal_key_read_from_its_file_is_named_by_the_path(content, problem):
+    problems = post_rekey_backup_input_problems({"post_rekey_backup_unseal_key_path": "/data/vault-unseal-key",
+                                                 "post_rekey_backup_unseal_key": content})
+    assert len(problems) == 1 and problems[0].startswith(
+        "post_rekey_backup_unseal_key_path (/data/vault-unseal-key) must hold one unseal key"), problems
+    assert problem in problems[0]
+    assert post_rekey_backup_input_problems({"post_rekey_backup_unseal_key_path": "/data/vault-unseal-key",
+                                             "post_rekey_backup_unseal_key": "ab" * 32}) == []
+
+
 def test_variables_not_given_are_not_checked():
     assert post_rekey_backup_input_problems({}) == []
 
