@@ -154,3 +154,13 @@ def assert_refused(batch, case, canaries=(), files=()):
             path = Path(path)
             if path.is_file():
                 assert canary not in path.read_text(errors="replace"), "%s: a canary is in %s" % (case.id, path)
+
+
+def rescued(batch, case):
+    """For a case refused by a role's rescue task: the host's result becomes its failure after the first one (the
+    first is the task the rescue caught, censored when that task is ``no_log``). Returns the first failure's result,
+    for the case to assert what it expects of it."""
+    first = next(match for match in FAILED_RE.finditer(batch.output) if match.group("host") == case.host)
+    caught = json.loads(first.group("json"))
+    batch.hosts[case.host] = parse(batch.output[first.end():], [case])[case.host]
+    return caught
