@@ -174,17 +174,18 @@ checksums:
       source: https://releases.hashicorp.com/terraform/1.5.7/terraform_1.5.7_SHA256SUMS
 """
 
-from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_module import PtfeModule
 from ansible_collections.ptfe.ops.plugins.module_utils._tool_versions import (
+    ToolVersionModule,
     apply,
+    capped,
+    check_item,
     checksum_options,
     tool_version_options,
-    validate_item,
 )
 
 
 def main():
-    module = PtfeModule(
+    module = ToolVersionModule(
         argument_spec=dict(
             version=dict(type="str", required=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -195,8 +196,9 @@ def main():
         mutually_exclusive=[("archs", "url"), ("archs", "sha256")],
     )
     params = module.params
+    problems, item = check_item(params, allow_http=params["allow_http"])
+    module.fail_on_invalid(capped(problems), "ptfe_tool_version")
     with module.errors("manage Terraform version %s" % params["version"]):
-        item = validate_item(params, allow_http=params["allow_http"])
         result = apply(module.client(), [item], params, check_mode=module.check_mode, warn=module.warn)
 
     version = item[1]

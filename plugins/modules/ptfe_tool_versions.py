@@ -98,8 +98,20 @@ options:
     description:
       - Remove the versions on the server that O(versions) does not name.
       - Official versions and versions in use are never removed; they are listed in RV(kept).
+      - Refused, before any request, when O(versions) lists no version with O(versions[].state=present). Such a
+        purge would remove every version, which takes O(purge_all=true) as well.
     type: bool
     default: false
+  purge_all:
+    description:
+      - Confirm a purge that keeps no version, so that O(purge=true) with an empty O(versions) (or one whose
+        entries are all O(versions[].state=absent)) removes every version that is neither official nor in use.
+      - Without it such a purge is refused before any request, since an empty list is more often a mistake (a
+        list under a misspelt variable) than a wish.
+      - Needs O(purge=true). The module warns when it removes every version this way.
+    type: bool
+    default: false
+    version_added: 0.2.0
 attributes:
   diff_mode:
     details: Shows, per version, the attributes that change, before and after.
@@ -197,12 +209,13 @@ tool_versions:
        "deprecated": false, "deprecated_reason": null, "usage": 0, "created_at": "2026-11-22T11:30:00.000Z"}
 """
 
-from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_module import PtfeModule
 from ansible_collections.ptfe.ops.plugins.module_utils._tool_versions import (
+    ToolVersionModule,
     apply,
+    capped,
+    check_items,
     checksum_options,
     tool_version_options,
-    validate_items,
 )
 
 
@@ -212,14 +225,20 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         **tool_version_options()
     )
-    module = PtfeModule(argument_spec=dict(
+    module = ToolVersionModule(argument_spec=dict(
         versions=dict(type="list", elements="dict", required=True, options=item_options),
         purge=dict(type="bool", default=False),
+        purge_all=dict(type="bool", default=False),
         **checksum_options()
     ))
     params = module.params
+    problems, items = check_items(params["versions"], allow_http=params["allow_http"], purge=params["purge"],
+                                  purge_all=params["purge_all"])
+    module.fail_on_invalid(capped(problems), "ptfe_tool_versions")
+    if params["purge_all"] and not any(state == "present" for state, _version, _desired in items):
+        module.warn("purge_all=true: every Terraform version on the server that is neither official nor in use is "
+                    "removed, none is kept")
     with module.errors("manage the Terraform versions"):
-        items = validate_items(params["versions"], allow_http=params["allow_http"])
         result = apply(module.client(), items, params, whole_list=True, check_mode=module.check_mode,
                        warn=module.warn)
 

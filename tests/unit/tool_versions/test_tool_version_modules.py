@@ -59,7 +59,7 @@ def test_single_bad_input_fails_before_any_request(capsys, monkeypatch):
     client = FakeClient([])
     result = run(ptfe_tool_version, {"version": "1.5.7", "url": URL_A, "sha256": "xyz"}, client, capsys,
                  monkeypatch)
-    assert result["failed"] and result["msg"].startswith("sha256 must be")
+    assert result["failed"] and result["msg"].startswith("Invalid parameters for ptfe_tool_version: sha256 must be")
     assert client.calls == []
 
 
@@ -67,7 +67,7 @@ def test_bulk_duplicate_version_names_the_entry(capsys, monkeypatch):
     client = FakeClient([])
     entry = {"version": "1.5.7", "url": URL_A, "sha256": SHA_A}
     result = run(ptfe_tool_versions, {"versions": [entry, entry]}, client, capsys, monkeypatch)
-    assert result["failed"] and result["msg"].startswith("versions[1].version")
+    assert result["failed"] and result["msg"].startswith("Invalid parameters for ptfe_tool_versions: versions[1].version")
     assert client.calls == []
 
 
@@ -80,3 +80,59 @@ def test_bulk_purge_result(capsys, monkeypatch):
     assert result["diff"]["after"] == {"1.0.0": {"enabled": False}}
     assert result["diff"]["before"]["1.2.0"]["version"] == "1.2.0"
     assert [c[0] for c in client.calls] == ["LIST", "PATCH", "DELETE"]
+
+
+@pytest.mark.parametrize("versions", [[], [{"version": "1.0.0", "state": "absent"}]], ids=["empty", "only-absent"])
+def test_bulk_purge_that_keeps_nothing_is_refused_before_any_request(capsys, monkeypatch, versions):
+    client = FakeClient([api("1.0.0", "tool-1"), api("1.2.0", "tool-3")])
+    result = run(ptfe_tool_versions, {"versions": versions, "purge": True}, client, capsys, monkeypatch)
+    assert result["failed"] and "purge=true with no version to keep" in result["msg"]
+    assert "purge_all=true" in result["msg"]
+    assert client.calls == []
+
+
+def test_bulk_purge_all_removes_everything_but_official_and_warns(capsys, monkeypatch):
+    client = FakeClient([api("1.0.0", "tool-1"), api("0.11.0", "tool-2", official=True), api("1.2.0", "tool-3")])
+    result = run(ptfe_tool_versions, {"versions": [], "purge": True, "purge_all": True}, client, capsys,
+                 monkeypatch)
+    assert result["removed"] == ["1.0.0", "1.2.0"]
+    assert result["kept"] == [{"version": "0.11.0", "reason": "it is an official version"}]
+    assert "purge_all=true" in json.dumps(result.get("warnings")), result
+
+
+def test_bulk_purge_all_without_purge_is_refused(capsys, monkeypatch):
+    client = FakeClient([api("1.0.0", "tool-1")])
+    result = run(ptfe_tool_versions, {"versions": [], "purge_all": True}, client, capsys, monkeypatch)
+    assert result["failed"] and "purge_all=true needs purge=true" in result["msg"]
+    assert client.calls == []
+
+
+def test_bulk_5000_bad_checksums_are_refused_in_a_short_message(capsys, monkeypatch):
+    client = FakeClient([])
+    versions = [{"version": "1.%d.%d" % divmod(n, 100), "url": URL_A, "sha256": "z" * 64} for n in range(5000)]
+    result = run(ptfe_tool_versions, {"versions": versions}, client, capsys, monkeypatch)
+    assert result["failed"] and "versions[0].sha256 must be a SHA256 checksum" in result["msg"]
+    assert "and 4990 more problem(s)" in result["msg"]
+    assert len(result["msg"]) < 3000
+    assert client.calls == []
+
+
+def test_a_password_in_a_download_url_is_never_echoed(capsys, monkeypatch):
+    client = FakeClient([])
+    password = "canary-mirror-password-31f7"
+    versions = [{"version": "1.5.7", "url": "https://ops:%s@mirror.example/t.zip" % password, "sha256": SHA_A},
+                {"version": "1.5.8", "archs": [{"url": "https://ops:%s@mirror.example/a.zip" % password,
+                                                "sha256": "x"}]}]
+    result = run(ptfe_tool_versions, {"versions": versions}, client, capsys, monkeypatch)
+    assert result["failed"] and "versions[0].url must not hold a user name or password" in result["msg"]
+    assert password not in json.dumps(result)
+    assert client.calls == []
+
+
+def test_a_missing_checksum_ca_file_is_named(capsys, monkeypatch, tmp_path):
+    client = FakeClient([])
+    missing = str(tmp_path / "nope.pem")
+    result = run(ptfe_tool_version, {"version": "1.5.7", "url": URL_A, "sha256": SHA_A, "checksum_ca_path": missing},
+                 client, capsys, monkeypatch)
+    assert result["failed"] and "checksum_ca_path must name a PEM file" in result["msg"]
+    assert client.calls == []

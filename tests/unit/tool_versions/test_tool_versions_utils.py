@@ -282,6 +282,61 @@ def test_sync_mismatch_stops_before_any_write():
     assert writes(client) == []
 
 
+def test_sync_mismatches_are_capped():
+    class Refuser:
+        def verify_all(self, jobs):
+            raise rc.ChecksumMismatchError([{"version": j[0], "url": j[1], "expected": j[2], "actual": SHA_B,
+                                             "method": "download"} for j in jobs])
+
+    client = FakeClient([])
+    store = tv.ToolVersionStore(client)
+    items = [tv.validate_item(item("1.%d.%d" % divmod(n, 100), url=URL_A, sha256=SHA_A)) for n in range(5000)]
+    with pytest.raises(rc.ChecksumMismatchError) as err:
+        tv.sync(store, items, {}, verifier=Refuser())
+    text = str(err.value)
+    assert text.startswith("Failed to verify the checksum of 5000 Terraform version(s); nothing was written")
+    assert "and 4990 more problem(s)" in text and len(text) < 5000
+    assert len(err.value.mismatches) == 5000
+    assert writes(client) == []
+
+
+@pytest.mark.parametrize("items", [[], [("absent", "1.0.0", {})]], ids=["empty", "only-absent"])
+def test_sync_refuses_a_purge_that_keeps_nothing(items):
+    client = FakeClient([api("1.0.0", "tool-1"), api("1.2.0", "tool-3")])
+    store = tv.ToolVersionStore(client)
+    with pytest.raises(tv.ToolVersionInputError, match="purge_all=true"):
+        tv.sync(store, items, store.list_all(), purge=True)
+    assert writes(client) == []
+    result = tv.sync(store, items, store.list_all(), purge=True, purge_all=True)
+    assert sorted(result["removed"]) == ["1.0.0", "1.2.0"]
+
+
+def test_check_items_reports_every_entry():
+    problems, _items = tv.check_items([item(version="1.5"), item(url="http://m/t.zip", sha256=SHA_A),
+                                       item("2.0.0", archs=[{"url": URL_A, "sha256": SHA_A, "os": "linux",
+                                                             "arch": "amd64"},
+                                                            {"url": URL_A, "sha256": SHA_A, "os": "linux",
+                                                             "arch": "amd64"}]),
+                                       item(deprecated=True, deprecated_reason="old\nnew"),
+                                       "not a mapping"])
+    text = "; ".join(problems)
+    for expected in ("versions[0].version must look like", "versions[1].url must use https://",
+                     "versions[2].archs[1] repeats linux/amd64, already listed at versions[2].archs[0]",
+                     "versions[3].deprecated_reason must be one line", "versions[4] must be a dictionary",
+                     "versions[3].version: Terraform version 1.5.7 is already listed at versions[1]"):
+        assert expected in text, text
+
+
+def test_capped_keeps_short_lists_whole():
+    assert tv.capped(["a", "b"]) == ["a", "b"]
+    assert tv.capped([str(n) for n in range(12)], limit=10)[-1] == "and 2 more problem(s)"
+
+
+def test_url_passwords_are_found_at_any_depth():
+    assert tv.url_passwords([{"url": "https://u:p1@h/x", "archs": [{"url": "https://u:p2@h/y"}]}, "https://h/"]) \
+        == ["p1", "p2"]
+
+
 def test_sync_explicit_absent_of_official_fails_before_writes():
     client = FakeClient([api("0.11.0", "tool-2", official=True), api("1.0.0", "tool-1")])
     store = tv.ToolVersionStore(client)
