@@ -59,6 +59,14 @@ options:
     description: Tags of the bucket. Empty leaves the tags unmanaged.
     type: dict
     default: {}
+  public_policy:
+    description:
+      - Whether the policy holds public statements the role was told to allow
+        (C(state_bucket_allow_public_statements)). Then C(BlockPublicPolicy) and C(RestrictPublicBuckets) are
+        wanted off, the two ACL blocks still on.
+      - Otherwise all four public access blocks are wanted on.
+    type: bool
+    default: false
 author:
   - ptfe.ops contributors (@ptfe-ops)
 """
@@ -91,6 +99,8 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
 PUBLIC_ACCESS_BLOCKS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+#: The blocks a public bucket policy needs off (S3 refuses it with the first, ignores it with the second).
+POLICY_BLOCKS = ("BlockPublicPolicy", "RestrictPublicBuckets")
 
 
 def _dig(data, *keys):
@@ -127,10 +137,13 @@ def _encryption(bucket, found, encryption, kms_key, bucket_key):
     return ["set default encryption to " + want + _currently(found, now)]
 
 
-def _public_access(bucket):
+def _public_access(bucket, public_policy):
     blocks = _dig(bucket, "public_access_block", "PublicAccessBlockConfiguration")
-    off = [block for block in PUBLIC_ACCESS_BLOCKS if not blocks.get(block)]
-    return ["turn on public access blocks " + ", ".join(off)] if off else []
+    wanted_off = POLICY_BLOCKS if public_policy else ()
+    off = [block for block in PUBLIC_ACCESS_BLOCKS if block not in wanted_off and not blocks.get(block)]
+    on = [block for block in wanted_off if blocks.get(block)]
+    return ((["turn on public access blocks " + ", ".join(off)] if off else [])
+            + (["turn off public access blocks %s for the public policy statements" % ", ".join(on)] if on else []))
 
 
 def _ownership(bucket, found):
@@ -167,7 +180,7 @@ def _tags(bucket, tags):
 
 
 def state_bucket_plan(current, name, region, encryption, policy, lifecycle_rule_id, noncurrent_days, kms_key="",
-                      bucket_key_enabled=True, tags=None):
+                      bucket_key_enabled=True, tags=None, public_policy=False):
     if not isinstance(current, dict):
         raise AnsibleFilterError("state_bucket_plan expects the registered result of s3_bucket_info, got %s"
                                  % type(current).__name__)
@@ -176,6 +189,7 @@ def state_bucket_plan(current, name, region, encryption, policy, lifecycle_rule_
     try:
         days = int(noncurrent_days)
         bucket_key = boolean(bucket_key_enabled, strict=True)
+        public = boolean(public_policy, strict=True)
     except (TypeError, ValueError) as exc:
         raise AnsibleFilterError("state_bucket_plan: %s" % exc) from None
     found = [bucket for bucket in current.get("buckets") or [] if bucket.get("name") == name]
@@ -183,7 +197,7 @@ def state_bucket_plan(current, name, region, encryption, policy, lifecycle_rule_
     return (([] if found else ["create bucket %s in %s" % (name, region)])
             + _versioning(bucket, found)
             + _encryption(bucket, found, encryption, kms_key or "", bucket_key)
-            + _public_access(bucket)
+            + _public_access(bucket, public)
             + _ownership(bucket, found)
             + _policy(bucket, policy)
             + _lifecycle(bucket, lifecycle_rule_id, days)

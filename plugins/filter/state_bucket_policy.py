@@ -51,8 +51,9 @@ from ansible.errors import AnsibleFilterError
 PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"))
 
 
-def _partition(region):
-    return next((partition for prefix, partition in PARTITIONS if region.startswith(prefix)), "aws")
+def partition(region):
+    """The AWS partition of a region: aws-cn, aws-us-gov or aws."""
+    return next((name for prefix, name in PARTITIONS if region.startswith(prefix)), "aws")
 
 
 def state_bucket_policy(name, region, extra_statements=None):
@@ -61,7 +62,7 @@ def state_bucket_policy(name, region, extra_statements=None):
     extra = list(extra_statements or [])
     if not all(isinstance(statement, dict) for statement in extra):
         raise AnsibleFilterError("state_bucket_policy: extra_statements must be a list of policy statements")
-    arn = "arn:%s:s3:::%s" % (_partition(region), name)
+    arn = "arn:%s:s3:::%s" % (partition(region), name)
     deny_without_tls = {
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",

@@ -105,6 +105,15 @@ def test_public_access_blocks_that_are_off_are_named():
         "turn on public access blocks IgnorePublicAcls, RestrictPublicBuckets"]
 
 
+def test_a_public_policy_let_in_wants_the_two_policy_blocks_off():
+    assert plan(CONVERGED, public_policy=True) == [
+        "turn off public access blocks BlockPublicPolicy, RestrictPublicBuckets for the public policy statements"]
+    bucket = copy.deepcopy(CONVERGED)
+    bucket["public_access_block"]["PublicAccessBlockConfiguration"].update(
+        BlockPublicPolicy=False, RestrictPublicBuckets=False, BlockPublicAcls=False)
+    assert plan(bucket, public_policy=True) == ["turn on public access blocks BlockPublicAcls"]
+
+
 @pytest.mark.parametrize("controls,now", [
     ({"OwnershipControls": {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}}, "ObjectWriter"),
     ({}, "none"),
