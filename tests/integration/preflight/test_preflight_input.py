@@ -15,30 +15,35 @@ from tests.integration.conftest import run_playbook
 PLAYBOOK = "preflight/playbooks/preflight.yml"
 
 BAD_INPUT = [
-    ("port-0", {"preflight_ports": [{"port": 0, "state": "free"}]}, "preflight_ports: port 0 is outside 1-65535"),
-    ("port-65536", {"preflight_ports": [{"port": 65536, "state": "free"}]}, "preflight_ports: port 65536 is outside 1-65535"),
+    ("port-0", {"preflight_ports": [{"port": 0, "state": "free"}]},
+     "preflight_ports[0].port must be between 1 and 65535, got 0."),
+    ("port-65536", {"preflight_ports": [{"port": 65536, "state": "free"}]},
+     "preflight_ports[0].port must be between 1 and 65535, got 65536."),
     ("port-state", {"preflight_ports": [{"port": 443, "state": "open"}]}, "preflight_ports"),
     ("port-not-int", {"preflight_ports": [{"port": "https", "state": "free"}]}, "preflight_ports"),
     ("endpoint-port", {"preflight_endpoints": [{"name": "smtp", "host": "127.0.0.1", "port": 70000}]},
-     "preflight_endpoints: smtp needs a name and either url"),
-    ("endpoint-nothing", {"preflight_endpoints": [{"name": "vcs"}]}, "preflight_endpoints: vcs needs a name and either url"),
+     "preflight_endpoints[0].port must be between 1 and 65535, got 70000."),
+    ("endpoint-nothing", {"preflight_endpoints": [{"name": "vcs"}]},
+     "preflight_endpoints[0] needs either a url, or a host and a port."),
     ("endpoint-both", {"preflight_endpoints": [{"name": "s3", "host": "s3.amazonaws.com", "port": 443,
                                                 "url": "https://s3.amazonaws.com/"}]},
-     "preflight_endpoints: s3 needs a name and either url"),
+     "preflight_endpoints[0] has a url, so it takes no host or port"),
     ("endpoint-scheme", {"preflight_endpoints": [{"name": "mirror", "url": "ftp://mirror.example/"}]},
-     "preflight_endpoints: mirror needs a name and either url"),
+     "preflight_endpoints[0].url must be a URL such as https://host[:port]"),
     ("endpoint-no-name", {"preflight_endpoints": [{"host": "github.com", "port": 443}]}, "preflight_endpoints"),
     ("endpoint-timeout", {"preflight_endpoints": [{"name": "smtp", "host": "127.0.0.1", "port": 25, "timeout": -1}]},
-     "preflight_endpoints: smtp needs a name"),
-    ("timeout", {"preflight_connect_timeout": 0}, "preflight_connect_timeout (0) must be 1 second or more"),
+     "preflight_endpoints[0].timeout must be between 0 and 3600, got -1."),
+    ("timeout", {"preflight_connect_timeout": 0}, "preflight_connect_timeout must be between 1 and 3600, got 0."),
     ("hard-below-soft", {"preflight_nofile_soft_min": 4096, "preflight_nofile_hard_min": 1024},
      "preflight_nofile_hard_min (1024) must be at least preflight_nofile_soft_min (4096)"),
     ("disk-relative", {"preflight_disk": [{"path": "var/lib/docker", "min_free_gib": 1}]},
-     "preflight_disk: path 'var/lib/docker' must be absolute, without . or .. parts"),
+     "preflight_disk[0].path must be an absolute path without '.' or '..' parts"),
     ("disk-dotdot", {"preflight_disk": [{"path": "/var/../etc", "min_free_gib": 1}]},
-     "preflight_disk: path '/var/../etc' must be absolute, without . or .. parts"),
-    ("disk-negative", {"preflight_disk": [{"path": "/", "min_free_gib": -1}]}, "preflight_disk: min_free_gib of '/' must be 0 or more (got -1)"),
-    ("user", {"preflight_nofile_users": ["root; reboot"]}, "preflight_nofile_users: not a user name: root; reboot"),
+     "preflight_disk[0].path must be an absolute path without '.' or '..' parts"),
+    ("disk-negative", {"preflight_disk": [{"path": "/", "min_free_gib": -1}]},
+     "preflight_disk[0].min_free_gib must be at least 0, got -1."),
+    ("user", {"preflight_nofile_users": ["root; reboot"]},
+     "preflight_nofile_users[0] must be a user name (lowercase letters, digits, '_', '-' and '.'), got 'root; reboot'."),
 ]
 
 
@@ -78,7 +83,8 @@ def test_every_problem_is_named_at_once():
                                      "preflight_disk": [{"path": "data", "min_free_gib": -1}]})
     assert result.rc != 0
     out = " ".join(result.output.split())
-    for message in ("preflight_ports: port 0 is outside 1-65535.", "preflight_connect_timeout (0) must be 1 second or more.",
-                    "preflight_disk: path 'data' must be absolute", "preflight_disk: min_free_gib of 'data' must be 0 or more"):
+    for message in ("preflight_ports[0].port must be between 1 and 65535, got 0.",
+                    "preflight_connect_timeout must be between 1 and 3600, got 0.",
+                    "preflight_disk[0].path must be an absolute path", "preflight_disk[0].min_free_gib must be at least 0"):
         assert message in out, result.output
     assert result.host()["ok"] == 1  # the argument spec passed; the check of ranges and shapes failed
