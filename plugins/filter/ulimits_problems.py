@@ -14,18 +14,23 @@ description:
     and what the role read from the host, and returns one sentence per reason the limits cannot be applied there,
     each naming the variable at fault. Empty when nothing stands in the way.
   - The argument spec has already checked the types. This filter checks what a type cannot. Each limit must be
-    at least C(ulimits_nofile_minimum), and the soft limit not above the hard one. Each domain must be a
-    single word, and the drop-in name a C(.conf) file name. The hard limit must not be above the kernel's
-    C(fs.nr_open). It must not be above the hard limit the host runs with either, unless the host holds
-    C(CAP_SYS_RESOURCE). Without that capability (in a container, typically) pam_limits fails on a hard limit it
-    cannot raise and then applies none of the file. C(daemon.json) must hold a JSON object.
+    at least C(ulimits_nofile_minimum), itself at least 1 however it is lowered, and the soft limit not above the
+    hard one. Each domain must be one limits.conf domain (a user name, C(@group), C(*) or a uid range
+    C(min:max)) without white space, C(#) or a control character, listed once, so that no domain can add a line
+    of its own to the file. The drop-in name must be a C(.conf) file name. The limits file, C(daemon.json) and the
+    Vault unseal key file must be absolute paths without C(.) or C(..) parts or control characters (the limits
+    file ending in C(.conf), which is all pam_limits reads), and three different files. The hard limit must not be
+    above the kernel's C(fs.nr_open). It must not be above the hard limit the host runs with either, unless the
+    host holds C(CAP_SYS_RESOURCE). Without that capability (in a container, typically) pam_limits fails on a
+    hard limit it cannot raise and then applies none of the file. C(daemon.json) must hold a JSON object.
   - A host read that is missing (V(null)) or cannot be understood skips the check that needs it.
 options:
   _input:
     description:
       - The role's variables, keyed by their names. V(ulimits_nofile_soft), V(ulimits_nofile_hard),
-        V(ulimits_nofile_minimum), V(ulimits_domains), V(ulimits_systemd_dropin_name),
-        V(ulimits_docker_enabled) and V(ulimits_docker_daemon_path) are read; a missing one is not checked.
+        V(ulimits_nofile_minimum), V(ulimits_domains), V(ulimits_systemd_dropin_name), V(ulimits_limits_file),
+        V(ulimits_docker_enabled), V(ulimits_docker_daemon_path) and V(ulimits_vault_unseal_key_path) are read; a
+        missing one is not checked.
     type: dict
     required: true
   host:
@@ -65,13 +70,16 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ptfe.ops.plugins.module_utils._validation import whole
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import Checker, has_control, whole
 
 # Linux capability number of CAP_SYS_RESOURCE (linux/capability.h): it lets a process raise a hard rlimit.
 CAP_SYS_RESOURCE = 24
 
-DOMAIN_RE = re.compile(r"[^\s#]+")
+# limits.conf(5): a user name, @group, the wildcard *, or a uid range <min>:<max> (@<min>:<max> for gids), where
+# one side may be left out. The % forms apply to maxlogin only, not to nofile.
+DOMAIN_RE = re.compile(r"[*]|@?[A-Za-z_][A-Za-z0-9_.-]*[$]?|@?[0-9]+:[0-9]*|@?:[0-9]+")
 DROPIN_RE = re.compile(r"[^/\s]+\.conf")
+PATHS = ("ulimits_limits_file", "ulimits_docker_daemon_path", "ulimits_vault_unseal_key_path")
 MAX_OPEN_FILES_RE = re.compile(r"^Max open files\s+(\S+)\s+(\S+)", re.M)
 CAP_EFF_RE = re.compile(r"^CapEff:\s*([0-9a-fA-F]+)\s*$", re.M)
 
@@ -149,19 +157,47 @@ def _host_problems(hard, host):
     return problems
 
 
+def _domain_problems(domains):
+    if not isinstance(domains, list) or not domains:
+        return ["ulimits_domains must be a non-empty list of limits.conf domains without white space or '#', got %r"
+                % (domains,)]
+    problems, seen = [], {}
+    for index, domain in enumerate(domains):
+        name = "ulimits_domains[%d]" % index
+        if not isinstance(domain, str) or not DOMAIN_RE.fullmatch(domain):
+            problems.append("%s must be one limits.conf domain (a user name, @group, * or a uid range min:max) "
+                            "without white space, '#' or a control character, got %r" % (name, domain))
+        elif domain in seen:
+            problems.append("%s %s is already listed at ulimits_domains[%d]" % (name, domain, seen[domain]))
+        else:
+            seen[domain] = index
+    return problems
+
+
+def _path_problems(settings):
+    check = Checker(settings)
+    for name in PATHS:
+        if name not in settings:
+            continue
+        path = check.path(name)
+        if path is None and not check.value(name):
+            check.add("%s must be set" % name)
+        elif name == "ulimits_limits_file" and path and not path.endswith(".conf"):
+            check.add("ulimits_limits_file must end in .conf (pam_limits reads only those in limits.d), got %r"
+                      % (path,))
+    check.distinct_paths(*PATHS)
+    return check.problems
+
+
 def _name_problems(settings):
     problems = []
     if "ulimits_domains" in settings:
-        domains = settings["ulimits_domains"]
-        if (not isinstance(domains, list) or not domains
-                or not all(isinstance(d, str) and DOMAIN_RE.fullmatch(d) for d in domains)):
-            problems.append("ulimits_domains must be a non-empty list of limits.conf domains without white space or "
-                            "'#', got %r" % (domains,))
+        problems.extend(_domain_problems(settings["ulimits_domains"]))
     if "ulimits_systemd_dropin_name" in settings:
         name = settings["ulimits_systemd_dropin_name"]
-        if not isinstance(name, str) or not DROPIN_RE.fullmatch(name):
+        if not isinstance(name, str) or not DROPIN_RE.fullmatch(name) or has_control(name):
             problems.append("ulimits_systemd_dropin_name must be a file name ending in .conf, got %r" % (name,))
-    return problems
+    return problems + _path_problems(settings)
 
 
 def _docker_problems(settings, host):

@@ -98,6 +98,13 @@ def test_a_minimum_below_one_is_refused(value):
     assert problems == ["ulimits_nofile_minimum must be a whole number of at least 1, got %r" % (value,)]
 
 
+@pytest.mark.parametrize("soft", [0, "0", "-0", "0\n", "\u0660"])
+def test_nofile_0_is_refused_when_the_minimum_is_lowered_to_0(soft):
+    problems = ulimits_problems(dict(GOOD, ulimits_nofile_minimum=0, ulimits_nofile_soft=soft), host())
+    assert problems == ["ulimits_nofile_minimum must be a whole number of at least 1, got 0",
+                        "ulimits_nofile_soft must be a whole number of at least 1, got %r" % (soft,)]
+
+
 def test_strings_from_extra_vars_count_as_numbers():
     assert ulimits_problems(dict(GOOD, ulimits_nofile_soft="4096", ulimits_nofile_hard="8192"), host()) == []
 
@@ -141,17 +148,68 @@ def test_a_read_that_is_missing_skips_only_its_check(missing):
     assert host_problem is (missing == "nr_open")
 
 
-@pytest.mark.parametrize("domains", [[], ["bad domain"], ["*", "#root"], "root", [""], [1]])
-def test_bad_domains(domains):
+@pytest.mark.parametrize("domains", [[], "root", None])
+def test_domains_that_are_no_list(domains):
     problems = ulimits_problems(dict(GOOD, ulimits_domains=domains), host())
     assert problems == ["ulimits_domains must be a non-empty list of limits.conf domains without white space or "
                         "'#', got %r" % (domains,)]
 
 
-@pytest.mark.parametrize("name", ["../evil.conf", "nofile", "with space.conf", ".conf/x", ""])
+@pytest.mark.parametrize("domain", ["bad domain", "#root", "", 1, "root\n", "root\n*\thard\tnofile\t1", "%admins",
+                                    "r\u00f6ot", ":", "@", "root#x", "1000-2000"])
+def test_bad_domains_are_named_by_their_place(domain):
+    problems = ulimits_problems(dict(GOOD, ulimits_domains=["*", domain]), host())
+    assert problems == ["ulimits_domains[1] must be one limits.conf domain (a user name, @group, * or a uid range "
+                        "min:max) without white space, '#' or a control character, got %r" % (domain,)]
+
+
+@pytest.mark.parametrize("domain", ["*", "root", "@docker", "ptfe-app", "svc$", "1000:", ":1000", "1000:2000",
+                                    "@100:200", "Admin"])
+def test_good_domains(domain):
+    assert ulimits_problems(dict(GOOD, ulimits_domains=[domain]), host()) == []
+
+
+def test_a_domain_listed_twice():
+    assert ulimits_problems(dict(GOOD, ulimits_domains=["*", "root", "root"]), host()) == [
+        "ulimits_domains[2] root is already listed at ulimits_domains[1]"]
+
+
+@pytest.mark.parametrize("name", ["../evil.conf", "nofile", "with space.conf", ".conf/x", "", "a\x00b.conf", None])
 def test_bad_dropin_names(name):
     problems = ulimits_problems(dict(GOOD, ulimits_systemd_dropin_name=name), host())
     assert problems == ["ulimits_systemd_dropin_name must be a file name ending in .conf, got %r" % (name,)]
+
+
+PATHS = {"ulimits_limits_file": "/etc/security/limits.d/nofile.conf",
+         "ulimits_docker_daemon_path": "/etc/docker/daemon.json",
+         "ulimits_vault_unseal_key_path": "/data/vault-unseal-key"}
+
+
+def test_good_paths():
+    assert ulimits_problems(dict(GOOD, **PATHS), host()) == []
+
+
+@pytest.mark.parametrize("name,path,message", [
+    ("ulimits_limits_file", "limits.d/nofile.conf", "ulimits_limits_file must be an absolute path, got "
+                                                    "'limits.d/nofile.conf'"),
+    ("ulimits_limits_file", "/etc/security/limits.d/nofile", "ulimits_limits_file must end in .conf (pam_limits reads "
+                                                            "only those in limits.d), got '/etc/security/limits.d/nofile'"),
+    ("ulimits_limits_file", "/etc/security/limits.d/../../passwd.conf", "ulimits_limits_file must name a file, "
+                                                                       "without a trailing '/' and without '.' or '..'"),
+    ("ulimits_limits_file", "/etc/security/limits.d/nofile.conf\n", "ulimits_limits_file must not contain a newline"),
+    ("ulimits_limits_file", "", "ulimits_limits_file must be set"),
+    ("ulimits_docker_daemon_path", "/etc/docker/", "ulimits_docker_daemon_path must name a file"),
+    ("ulimits_docker_daemon_path", "daemon.json", "ulimits_docker_daemon_path must be an absolute path"),
+    ("ulimits_vault_unseal_key_path", "/data/vault-unseal-key\r", "ulimits_vault_unseal_key_path must not contain"),
+    ("ulimits_vault_unseal_key_path", "/etc/docker/daemon.json", "ulimits_docker_daemon_path and "
+                                                                 "ulimits_vault_unseal_key_path must name different "
+                                                                 "files, both are /etc/docker/daemon.json"),
+    ("ulimits_docker_daemon_path", "/etc/security/limits.d/./nofile.conf", "ulimits_docker_daemon_path must name a "
+                                                                           "file"),
+])
+def test_bad_paths(name, path, message):
+    problems = ulimits_problems(dict(GOOD, **dict(PATHS, **{name: path})), host())
+    assert problems and problems[0].startswith(message), problems
 
 
 def test_daemon_json_that_is_not_json():
@@ -187,7 +245,7 @@ def test_every_problem_is_reported_at_once():
                     ulimits_systemd_dropin_name="x")
     problems = ulimits_problems(settings, host(docker_config="[]"))
     assert [p.split(" ")[0] for p in problems] == [
-        "ulimits_nofile_hard", "ulimits_nofile_hard", "ulimits_domains", "ulimits_systemd_dropin_name",
+        "ulimits_nofile_hard", "ulimits_nofile_hard", "ulimits_domains[0]", "ulimits_systemd_dropin_name",
         "/etc/docker/daemon.json"]
 
 
