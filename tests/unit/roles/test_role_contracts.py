@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
+ROLES_DIR = Path(__file__).resolve().parents[3] / "roles"
 ROLES = ["firewall", "initial_admin", "post_rekey_backup", "preflight", "state_bucket", "tool_versions", "ulimits",
          "vault_rekey"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "hack" / "role_readme.py"
 
 _spec = importlib.util.spec_from_file_location("role_readme", SCRIPT)

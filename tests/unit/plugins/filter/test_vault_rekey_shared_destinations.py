@@ -1,5 +1,5 @@
 """The shared_destinations filter the vault_rekey role runs once per play: two spellings of one keys file or
-object are one destination (its other rules are in tests/unit/filter/test_shared_destinations.py)."""
+object are one destination (its other rules are in tests/unit/plugins/filter/test_shared_destinations.py)."""
 from __future__ import annotations
 
 from ansible_collections.ptfe.ops.plugins.filter.shared_destinations import shared_destinations
