@@ -199,7 +199,8 @@ BAD_INPUT = [
     ({"state_bucket_region": None}, "state_bucket_region '' is not an AWS region name"),
     ({"state_bucket_state_key": "/state.tfstate"}, "state_bucket_state_key '/state.tfstate' must be an object key"),
     ({"state_bucket_lock": "dynamodb"}, "state_bucket_dynamodb_table '' must name a DynamoDB table"),
-    ({"state_bucket_endpoint_url": "ftp://127.0.0.1"}, "state_bucket_endpoint_url must be a URL such as https://host[:port] (allowed schemes: https, http), got 'ftp://127.0.0.1'"),
+    ({"state_bucket_endpoint_url": "ftp://127.0.0.1"},
+     "state_bucket_endpoint_url must be a URL such as https://host[:port] (allowed schemes: https, http), got 'ftp://127.0.0.1'"),
 ]
 
 

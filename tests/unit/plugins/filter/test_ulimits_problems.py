@@ -190,12 +190,13 @@ def test_good_paths():
 
 
 @pytest.mark.parametrize("name,path,message", [
-    ("ulimits_limits_file", "limits.d/nofile.conf", "ulimits_limits_file must be an absolute path, got "
-                                                    "'limits.d/nofile.conf'"),
-    ("ulimits_limits_file", "/etc/security/limits.d/nofile", "ulimits_limits_file must end in .conf (pam_limits reads "
-                                                            "only those in limits.d), got '/etc/security/limits.d/nofile'"),
-    ("ulimits_limits_file", "/etc/security/limits.d/../../passwd.conf", "ulimits_limits_file must name a file, "
-                                                                       "without a trailing '/' and without '.' or '..'"),
+    ("ulimits_limits_file", "limits.d/nofile.conf",
+     "ulimits_limits_file must be an absolute path, got 'limits.d/nofile.conf'"),
+    ("ulimits_limits_file", "/etc/security/limits.d/nofile",
+     "ulimits_limits_file must end in .conf (pam_limits reads only those in limits.d), got "
+     "'/etc/security/limits.d/nofile'"),
+    ("ulimits_limits_file", "/etc/security/limits.d/../../passwd.conf",
+     "ulimits_limits_file must name a file, without a trailing '/' and without '.' or '..'"),
     ("ulimits_limits_file", "/etc/security/limits.d/nofile.conf\n", "ulimits_limits_file must not contain a newline"),
     ("ulimits_limits_file", "", "ulimits_limits_file must be set"),
     ("ulimits_docker_daemon_path", "/etc/docker/", "ulimits_docker_daemon_path must name a file"),
