@@ -107,21 +107,21 @@ def _custody_problems(settings):
     if not isinstance(custody, dict):
         return ["post_rekey_backup_custody must be a mapping (the vault_rekey role records it in "
                 "vault_rekey_result.custody), got %s" % type(custody).__name__]
-    problems = _custody_values(custody)
+    problems = []
     if not is_set(custody.get("url")):
         problems.append("post_rekey_backup_custody.url must not be empty: it is the URL of the Vault the keys belong "
                         "to")
-    if is_set(settings.get("post_rekey_backup_keys_file")):
-        return problems
-    kind = custody.get("custody") or "file"
-    if kind == "s3":
+    # post_rekey_backup_keys_file names the keys file itself, whatever the custody says.
+    named = is_set(settings.get("post_rekey_backup_keys_file"))
+    if not named and (custody.get("custody") or "file") == "s3":
         for option in ("s3_bucket", "s3_object"):
             if not is_set(custody.get(option)):
                 problems.append("post_rekey_backup_custody.%s must be set with custody s3" % option)
-    elif not is_set(custody.get("keys_file")):
+    elif not named and not is_set(custody.get("keys_file")):
         problems.append("the keys file is not named: set post_rekey_backup_keys_file, or keys_file in "
                         "post_rekey_backup_custody (the vault_rekey role records it there)")
-    return problems
+    # What is missing first, then what is malformed.
+    return problems + _custody_values(custody)
 
 
 def post_rekey_backup_input_problems(settings):

@@ -149,7 +149,8 @@ def vault_rekey_input_problems(settings):
                                    settings["vault_rekey_unseal_key"])
         if problem:
             check.add(problem)
-    return problems + check.problems + _together(settings)
+    # What is missing first, then what is malformed.
+    return problems + _together(settings) + check.problems
 
 
 class FilterModule:

@@ -55,7 +55,7 @@ def test_pgp_needs_both_keys_and_backup_to_go_without_a_file(pgp_keys, backup):
 def test_backup_without_pgp_keys_is_named_too():
     settings = dict(FILE, vault_rekey_keys_file="", vault_rekey_pgp_keys=[], vault_rekey_backup=True)
     assert vault_rekey_input_problems(settings) == [
-        "vault_rekey_backup needs vault_rekey_pgp_keys: Vault only backs up PGP-encrypted keys", NO_FILE]
+        NO_FILE, "vault_rekey_backup needs vault_rekey_pgp_keys: Vault only backs up PGP-encrypted keys"]
 
 
 def test_pgp_backup_without_a_file_needs_a_state_file():
