@@ -72,6 +72,37 @@ PACING_WINDOW = 1.0
 NOT_FOUND_HINT = "not found, or this token may not see it (not a site admin / no entitlement)"
 HEALTH_PATH = "/_health_check"
 ACCOUNT_PATH = "/api/v2/account/details"
+#: Today's TFE readiness (from 1.2.1), and the System API's readiness of every node (admin port).
+READINESS_PATH = "/api/v1/health/readiness"
+NODES_READINESS_PATH = "/api/v1/nodes/readiness"
+#: The first FDO version that serves READINESS_PATH.
+READINESS_FROM = (1, 2, 1)
+#: Release names: calendar versions of the Replicated generation (v202309-1) and FDO's X.Y.Z (1.2.1).
+CALENDAR_VERSION_RE = re.compile(r"v?([0-9]{4})(0[1-9]|1[0-2])-([0-9]+)")
+SEMANTIC_VERSION_RE = re.compile(r"v?([0-9]+)[.]([0-9]+)[.]([0-9]+)")
+
+
+def release(version):
+    """("calendar", (year, month, n)) for a calendar version (``v202309-1``), ("semantic", (x, y, z)) for FDO's
+    ``1.2.1`` (an optional leading ``v`` in both), None for anything else (``auto`` included)."""
+    text = (version or "").strip(" \t")
+    for kind, pattern in (("calendar", CALENDAR_VERSION_RE), ("semantic", SEMANTIC_VERSION_RE)):
+        match = pattern.fullmatch(text)
+        if match:
+            return kind, tuple(int(part) for part in match.groups())
+    return None
+
+
+def health_paths(version):
+    """The health paths to ask an installation of ``version``, in order: ``/_health_check`` for calendar versions
+    and 1.x before 1.2.1, the readiness endpoint from 1.2.1, both (readiness first) when the version is unknown."""
+    known = release(version)
+    if known is None:
+        return [READINESS_PATH, HEALTH_PATH]
+    kind, number = known
+    if kind == "semantic" and number >= READINESS_FROM:
+        return [READINESS_PATH]
+    return [HEALTH_PATH]
 
 
 def ptfe_argument_spec(**extra):
@@ -460,6 +491,30 @@ class PtfeClient(object):
 
     # -- the installation and the token ------------------------------------------------------------------
 
+    def wait_until(self, probe, timeout, interval, action, give_up):
+        """Call ``probe()`` until it returns something other than None, ``interval`` seconds apart, for at most
+        ``timeout`` seconds; return (what it returned, how many times it was called).
+
+        Every request the probe sends waits at most for the time left (and never longer than the client's
+        ``timeout``), so a server that accepts connections and never answers cannot stretch the bound. When the
+        time is up, :class:`PtfeError` with ``action`` and the message ``give_up(calls)``.
+        """
+        deadline = time.monotonic() + timeout
+        per_request = self.timeout
+        calls = 0
+        try:
+            while True:
+                calls += 1
+                self.timeout = min(per_request, max(1.0, deadline - time.monotonic()))
+                outcome = probe()
+                if outcome is not None:
+                    return outcome, calls
+                if time.monotonic() + interval > deadline:
+                    raise PtfeError(give_up(calls), action=action)
+                time.sleep(max(0.1, interval))
+        finally:
+            self.timeout = per_request
+
     def wait_until_healthy(self, timeout, interval=5):
         """Ask ``GET /_health_check`` (no token sent) until it answers HTTP 200, for at most ``timeout`` seconds,
         ``interval`` seconds apart; return how many times it asked.
@@ -468,24 +523,23 @@ class PtfeClient(object):
         reason to ask again, so the single requests are not retried. When the time is up, :class:`PtfeError`
         names the last answer.
         """
-        deadline = time.monotonic() + timeout
-        checks = 0
-        last = "no answer yet"
-        while True:
-            checks += 1
+        last = ["no answer yet"]
+
+        def probe():
             try:
-                self.request("GET", HEALTH_PATH, expected=(200,), retry=False, authenticated=False)
-                return checks
+                return self.request("GET", HEALTH_PATH, expected=(200,), retry=False, authenticated=False)
             except PtfeHTTPError as exc:
-                last = "HTTP %s" % exc.status
+                last[0] = "HTTP %s" % exc.status
             except PtfeConnectionError as exc:
-                last = exc.message
-            if time.monotonic() + interval > deadline:
-                raise PtfeError("GET %s did not answer HTTP 200 within %d seconds (%d checks; last answer: %s). "
-                                "Check that the installation has finished starting, or raise health_timeout."
-                                % (HEALTH_PATH, timeout, checks, last),
-                                action="wait for %s to become healthy" % self.address)
-            time.sleep(max(0.1, interval))
+                last[0] = exc.message
+            return None
+
+        def give_up(checks):
+            return ("GET %s did not answer HTTP 200 within %d seconds (%d checks; last answer: %s). Check that the "
+                    "installation has finished starting, or raise health_timeout."
+                    % (HEALTH_PATH, timeout, checks, last[0]))
+
+        return self.wait_until(probe, timeout, interval, "wait for %s to become healthy" % self.address, give_up)[1]
 
     def account(self):
         """Who the client's token belongs to, from ``GET /api/v2/account/details``: ``{"id", "username", "email",

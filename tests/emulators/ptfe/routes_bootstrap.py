@@ -141,13 +141,22 @@ def initial_admin_user(req):
 def ping(req):
     """204 with the identity and rate-limit headers go-tfe reads (§0.4)."""
     cfg = req.config
-    return Response(204, None, headers={
+    headers = {
         "X-RateLimit-Limit": "%g" % float(cfg.get("rate_limit") or 30),
         "TFP-API-Version": cfg.get("tfp_api_version"),
         "TFP-AppName": cfg.get("tfp_app_name"),
         "X-TFE-Version": cfg.get("tfe_version"),
         "X-TFE-Current-Version": cfg.get("tfe_current_version"),
-    })
+    }
+    # A configured product_version (routes_health) is what the headers report: a calendar version has no
+    # X-TFE-Current-Version, an FDO version is the current one.
+    version = cfg.get("product_version")
+    if version and version[:1] == "v" and "-" in version:
+        headers["X-TFE-Version"] = version
+        del headers["X-TFE-Current-Version"]
+    elif version:
+        headers["X-TFE-Current-Version"] = version
+    return Response(204, None, headers=headers)
 
 
 @route("GET", r"/\.well-known/terraform\.json")

@@ -23,6 +23,7 @@ import threading
 _ROUTES = []
 _ROUTES_LOCK = threading.Lock()
 _CONTROL_HANDLERS = []
+_BOOT_AWARE = []
 
 
 def control_handler(fn):
@@ -99,6 +100,7 @@ class Request:
                 self.json = json.loads(body.decode("utf-8"))
             except (ValueError, UnicodeDecodeError):
                 self.json = None
+        self.booting = False
         self.token = None
         auth = headers.get("Authorization") or ""
         if auth[:7].lower() == "bearer ":
@@ -107,15 +109,27 @@ class Request:
         self.user = state.user_for_token(self.token) if self.token else None
 
 
-def route(method, pattern):
-    """Register ``fn(req) -> Response`` for ``method`` and a regular expression matched against the path."""
+def route(method, pattern, while_booting=False):
+    """Register ``fn(req) -> Response`` for ``method`` and a regular expression matched against the path.
+
+    A route registered ``while_booting=True`` answers during the boot period itself (``req.booting`` is then
+    True), as TFE's readiness endpoint reports its failing checks while the application starts; every other
+    route is answered by the server's boot response then."""
     regex = re.compile(pattern)
 
     def decorator(fn):
         with _ROUTES_LOCK:
             _ROUTES.append((method.upper(), regex, fn))
+            if while_booting:
+                _BOOT_AWARE.append((method.upper(), regex))
         return fn
     return decorator
+
+
+def answers_while_booting(method, path):
+    """Whether the route of ``method`` ``path`` answers during the boot period itself."""
+    method = "GET" if method == "HEAD" else method
+    return any(r_method == method and regex.fullmatch(path) for r_method, regex in list(_BOOT_AWARE))
 
 
 def match(method, path):

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from . import jsonapi
-from .routing import ApiError, Request, Response, control_handlers, match, routes
+from .routing import ApiError, Request, Response, answers_while_booting, control_handlers, match, routes
 from .state import State
 
 _SECRET_QUERY_RE = re.compile(r"(?i)((?:^|[?&])(?:token|password|secret)=)[^&]*")
@@ -262,6 +262,10 @@ class Handler(BaseHTTPRequestHandler):
                     return
                 resp = fault_response(fault, limit)
                 entry["note"] = "fault"
+            elif state.booting() and answers_while_booting(method, path):
+                req.booting = True
+                resp = self._route(req, method, path)
+                entry["note"] = "booting"
             elif state.booting():
                 resp = Response(int(config.get("boot_status") or 503), "<html><body>starting</body></html>",
                                 content_type="text/html; charset=utf-8")

@@ -69,6 +69,21 @@ DEFAULT_CONFIG = {
     "tfp_app_name": "Terraform Enterprise",
     "tfe_version": "v202205-1",
     "tfe_current_version": "1.1.0",
+    # The product version the emulator plays (§8), which decides the health paths it serves: None serves
+    # every one; a calendar version ("v202309-1", Replicated) and FDO before 1.2.1 ("1.0.3", "1.1.2") have
+    # /_health_check only; FDO from 1.2.1 adds /api/v1/health/readiness. The System API (/api/v1/ping,
+    # /api/v1/nodes/readiness) exists on FDO only. /api/v2/ping reports the version in its headers.
+    "product_version": None,
+    # /api/v1/health/readiness: the checks it reports [inferred names], the ones that fail (status ERROR,
+    # HTTP 503; while booting every check fails), the node name and whether the node is draining.
+    "readiness_checks": ["postgres", "redis", "vault", "object-storage", "archivist", "task-worker"],
+    "readiness_failing_checks": [],
+    "readiness_node": "tfe-node-0",
+    "readiness_draining": False,
+    # System API tokens (tfectl admin api-token generate) accepted on /api/v1/ping and /api/v1/nodes/*, and
+    # the documented 1 request/second limit of /api/v1/ping.
+    "system_api_tokens": [],
+    "system_ping_rate_limit": 1,
     # seeded at start: [{"username","email","password","site_admin","token"}]
     "users": [],
     "organizations": [],
