@@ -55,7 +55,7 @@ from ansible.errors import AnsibleFilterError
 def _normal(destination):
     """One spelling of a destination: the machine and the normalised path, or the bucket and the object key."""
     if destination.startswith("s3://"):
-        bucket, _, key = destination[len("s3://"):].partition("/")
+        bucket, key = (destination[len("s3://"):].split("/", 1) + [""])[:2]
         return "s3://%s/%s" % (bucket, re.sub("/+", "/", key.lstrip("/")))
     machine, colon, path = destination.partition(":")
     return machine + colon + (posixpath.normpath(path) if path else path)

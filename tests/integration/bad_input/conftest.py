@@ -44,7 +44,7 @@ class Listener:
     def _serve(self):
         while True:
             try:
-                conn, _ = self._sock.accept()
+                conn = self._sock.accept()[0]
             except OSError:
                 return
             self.connections += 1

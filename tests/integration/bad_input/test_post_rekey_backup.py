@@ -56,8 +56,8 @@ CASES = COMMAND_CASES + [
     Case("unseal_key_path_relative", {"post_rekey_backup_unseal_key_path": "vault-unseal-key"},
          "post_rekey_backup_unseal_key_path must be an absolute path", task=FIRST),
     Case("unseal_key_path_directory", {"post_rekey_backup_unseal_key_path": "{{ case_dir }}/keys"},
-         "Refusing to remove post_rekey_backup_unseal_key_path", task="Refuse an unseal key path that is not a "
-                                                                        "regular file"),
+         "Refusing to remove post_rekey_backup_unseal_key_path",
+         task="Refuse an unseal key path that is not a regular file"),
     Case("unseal_key_file_garbage", {}, "post_rekey_backup_unseal_key_path (",
          task="Refuse an unseal key file that does not hold one key"),
     Case("unseal_key_file_long", {}, "the key in it is 40 bytes long",

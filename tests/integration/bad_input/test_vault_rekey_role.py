@@ -79,11 +79,11 @@ CASES = [
          task=FIRST),
     Case("keys_file_is_the_unseal_key", {"vault_rekey_keys_file": KEY},
          "vault_rekey_unseal_key_path and vault_rekey_keys_file must name different files", task=FIRST),
-    Case("state_file_is_keys_file", {"vault_rekey_state_file": "{{ case_dir }}/keys/./{{ inventory_hostname }}"
-                                                              ".vault-keys.json"},
+    Case("state_file_is_keys_file",
+         {"vault_rekey_state_file": "{{ case_dir }}/keys/./{{ inventory_hostname }}.vault-keys.json"},
          "vault_rekey_keys_file and vault_rekey_state_file must name different files", task=FIRST),
-    Case("state_file_is_pending", {"vault_rekey_state_file": "{{ case_dir }}/keys/{{ inventory_hostname }}"
-                                                            ".vault-keys.json.pending"},
+    Case("state_file_is_pending",
+         {"vault_rekey_state_file": "{{ case_dir }}/keys/{{ inventory_hostname }}.vault-keys.json.pending"},
          "must not be one of the files kept beside vault_rekey_keys_file", task=FIRST),
     Case("custody_choice", {"vault_rekey_custody": "vault"}, "vault_rekey_custody must be one of: file, s3",
          task=SPEC),

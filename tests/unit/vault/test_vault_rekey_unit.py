@@ -124,8 +124,8 @@ def params(**kw):
     (dict(unseal_keys=[KEY, " "]), "unseal_keys entry 2 must not be empty"),
     (dict(unseal_keys=[KEY + "\n"]), "unseal_keys entry 1 must not contain white space or a control character"),
     (dict(unseal_keys=["not-a-key"]), "unseal_keys entry 1 must be an unseal key in hex or base64"),
-    (dict(unseal_keys=["ab" * 10]), "unseal_keys entry 1 is 10 bytes long, but a Vault unseal key or key share is "
-                                   "16, 17, 24, 25, 32 or 33 bytes long"),
+    (dict(unseal_keys=["ab" * 10]),
+     "unseal_keys entry 1 is 10 bytes long, but a Vault unseal key or key share is 16, 17, 24, 25, 32 or 33 bytes long"),
     (dict(unseal_keys={"key": KEY}), "unseal_keys must be a list of keys, got dict"),
     (dict(verification_keys=[SHARE]), "verification_keys is only used with pgp_keys"),
     (dict(pgp_keys=[PGP] * 5, verification_keys=["x" * 5]), "verification_keys entry 1 must be an unseal key"),

@@ -97,11 +97,11 @@ def test_s3_custody_needs_no_keys_file_and_every_problem_comes_at_once():
     ("vault_rekey_keys_dir", "keys", "vault_rekey_keys_dir must be an absolute path, got 'keys'"),
     ("vault_rekey_keys_dir", "/srv/../etc", "vault_rekey_keys_dir must not have '.' or '..' parts"),
     ("vault_rekey_keys_file", "/srv/keys/\n.json", "vault_rekey_keys_file must not contain a newline"),
-    ("vault_rekey_state_file", "/srv/keys/tfe1.vault-keys.json", "vault_rekey_keys_file and vault_rekey_state_file "
-                                                                  "must name different files"),
+    ("vault_rekey_state_file", "/srv/keys/tfe1.vault-keys.json",
+     "vault_rekey_keys_file and vault_rekey_state_file must name different files"),
     ("vault_rekey_state_file", "/srv/keys/tfe1.vault-keys.json.pending", "must not be one of the files kept beside"),
-    ("vault_rekey_state_file", "/data/vault-unseal-key", "vault_rekey_unseal_key_path and vault_rekey_state_file "
-                                                          "must name different files"),
+    ("vault_rekey_state_file", "/data/vault-unseal-key",
+     "vault_rekey_unseal_key_path and vault_rekey_state_file must name different files"),
     ("vault_rekey_pgp_keys", ["-----BEGIN PGP-----"] * 5, "vault_rekey_pgp_keys entry 1 must be a base64-encoded"),
     ("vault_rekey_pgp_keys", [PGP] * 2, "vault_rekey_pgp_keys must hold exactly vault_rekey_key_shares (5) keys, got 2"),
     ("vault_rekey_verification_keys", ["not a key"], "vault_rekey_verification_keys entry 1 must not contain white"),
