@@ -156,8 +156,9 @@ def test_plain_http_vault_url_is_refused_before_any_request(tmp_path):
             "vault_url": url, "keys_file": str(tmp_path / "keys.json"), "unseal_keys_src": str(key_src),
             "shares": 5, "threshold": 2})
         assert result.rc != 0
-        assert "Invalid url %s: plain http would carry the token and every key share in clear text" % url \
-            in result.stdout, result.stdout[-2000:]
+        assert ("url must be a URL such as https://host[:port] (allowed schemes: https); plain http sends every "
+                "secret in clear text and needs its allow_insecure_http option, got '%s'" % url) in result.stdout, \
+            result.stdout[-2000:]
         with pytest.raises(socket.timeout):
             listener.accept()  # nothing ever connected
         assert_no_secret(result, key_src.read_text().strip())
