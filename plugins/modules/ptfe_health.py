@@ -73,6 +73,7 @@ notes:
     left.
   - The System API allows one request per second; keep O(interval) at V(1) or more, as the module requires.
 seealso:
+  - module: ptfe.ops.ptfe_platform_info
   - name: Terraform Enterprise readiness API
     description: HashiCorp's reference of C(GET /api/v1/health/readiness).
     link: https://developer.hashicorp.com/terraform/enterprise/api-docs/readiness
