@@ -7,10 +7,6 @@ import subprocess
 
 import pytest
 
-from tests.integration.ptfe_emulator_fixture import ptfe
-
-__all__ = ["ptfe"]
-
 SYSTEM_TOKEN = "system-api-token-canary-0123456789"
 
 

@@ -11,7 +11,7 @@ import requests
 import yaml
 
 from tests.integration.conftest import ROOT, assert_no_secret, run_playbook
-from tests.integration.ptfe_bootstrap.conftest import ADMIN_PASSWORD, role_vars
+from tests.integration.initial_admin.conftest import ADMIN_PASSWORD, role_vars
 from tests.integration.ptfe_emulator_fixture import read_back, writes
 
 HERE = Path(__file__).resolve().parent

@@ -9,7 +9,7 @@ import hashlib
 from pathlib import Path
 
 from tests.integration.conftest import assert_no_secret, run_playbook
-from tests.integration.ptfe_bootstrap.conftest import ADMIN_PASSWORD, role_vars
+from tests.integration.initial_admin.conftest import ADMIN_PASSWORD, role_vars
 
 HERE = Path(__file__).resolve().parent
 IACT = HERE / "playbooks" / "iact_module.yml"
