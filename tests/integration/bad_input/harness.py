@@ -156,6 +156,26 @@ def assert_refused(batch, case, canaries=(), files=()):
                 assert canary not in path.read_text(errors="replace"), "%s: a canary is in %s" % (case.id, path)
 
 
+def run_each(playbook, cases, tmp_path, common=None, env=None, parallel=4, timeout=900):
+    """Like :func:`run_batch`, but one ansible-playbook run per case (``parallel`` of them at a time), for a
+    role whose tasks run once for the whole play (``run_once``): there the first host's failure stops every
+    other host, so its cases cannot share a run. Returns one :class:`Batch` over every run's output."""
+    from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
+
+    run_env = {"ANSIBLE_CALLBACK_RESULT_FORMAT": "json", "ANSIBLE_CALLBACK_FORMAT_PRETTY": "false",
+               "ANSIBLE_DISPLAY_ARGS_TO_STDOUT": "true"}
+    run_env.update(env or {})
+
+    def one(case):
+        inventory = write_inventory(Path(tmp_path) / ("%s.yml" % case.host), [case], common)
+        return run_playbook(playbook, inventory=inventory, verbosity=4, env=run_env, timeout=timeout)
+
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        results = list(pool.map(one, cases))
+    output = "".join(result.output for result in results)
+    return Batch(output, parse(output, cases), max(result.rc for result in results))
+
+
 def rescued(batch, case):
     """For a case refused by a role's rescue task: the host's result becomes its failure after the first one (the
     first is the task the rescue caught, censored when that task is ``no_log``). Returns the first failure's result,
