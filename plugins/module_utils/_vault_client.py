@@ -72,8 +72,10 @@ def check_connection(check, prefix="", allow_insecure=False):
     ``namespace`` a namespace path. The module base checks ``token``, ``timeout`` and ``max_retries``."""
     check.url(prefix + "url", allow_insecure=allow_insecure)
     check.path(prefix + "ca_cert")
-    check.text(prefix + "namespace", pattern=NAMESPACE_RE,
-               rule="a namespace path (letters, digits, '_', '-' and '.', parts separated by '/')")
+    namespace = check.text(prefix + "namespace", pattern=NAMESPACE_RE,
+                           rule="a namespace path (letters, digits, '_', '-' and '.', parts separated by '/')")
+    if namespace and set(namespace.rstrip("/").split("/")) & {".", ".."}:
+        check.add("%s must be a namespace path without '.' or '..' parts, got %r" % (prefix + "namespace", namespace))
 
 
 class VaultError(OpsError):
