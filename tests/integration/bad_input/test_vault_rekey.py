@@ -101,6 +101,7 @@ CASES = [
          "state_file and ca_cert must name different files"),
     Case("state_file_relative", {"state_file": "keys.state"}, "state_file must be an absolute path"),
     # S3 custody
+    Case("custody_choice", {"custody": "disk"}, "value of custody must be one of: file, s3, got: disk"),
     Case("s3_without_bucket", s3(s3_bucket=""), "s3_bucket is required when custody=s3"),
     Case("s3_keys_file_too", s3(keys_file=CASE_DIR + "/keys.json"), "keys_file is only used with custody=file"),
     Case("s3_bucket_name", s3(s3_bucket="Ptfe_Keys"), "s3_bucket must be an S3 bucket name"),

@@ -95,6 +95,12 @@ CASES = [
          "vault_rekey_s3_endpoint_url must be a URL such as https://host[:port]", task=FIRST),
     Case("s3_region", {"vault_rekey_s3_region": "eu-west-1\n"}, "vault_rekey_s3_region must not contain a newline",
          task=FIRST),
+    Case("s3_kms_key_id", s3(vault_rekey_s3_kms_key_id="alias/vault keys"),
+         "vault_rekey_s3_kms_key_id must be a KMS key ID", task=FIRST),
+    Case("s3_profile", {"vault_rekey_s3_profile": "ops\nteam"}, "vault_rekey_s3_profile must not contain a newline",
+         task=FIRST),
+    Case("s3_ca_bundle", {"vault_rekey_s3_ca_bundle": "s3-ca.pem"}, "vault_rekey_s3_ca_bundle must be an absolute path",
+         task=FIRST),
     # PGP mode
     Case("pgp_armored", {"vault_rekey_pgp_keys": ["-----BEGIN PGP PUBLIC KEY BLOCK-----"] * 5},
          "vault_rekey_pgp_keys entry 1 must be a base64-encoded PGP public key", task=FIRST),
