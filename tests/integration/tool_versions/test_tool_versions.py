@@ -152,10 +152,11 @@ def test_bad_input_names_the_option(rig):
     for option, result in out.items():
         assert result["failed"], option
     assert "version" in out["version"]["msg"] and "'1.5'" in out["version"]["msg"]
-    assert out["url"]["msg"].startswith("url must use https://") and "allow_http" in out["url"]["msg"]
-    assert out["sha256"]["msg"].startswith("sha256 must be a SHA256 checksum of 64 hexadecimal characters")
-    assert out["deprecated_reason"]["msg"].startswith("deprecated_reason needs deprecated=true")
-    assert out["bulk"]["msg"].startswith("versions[1].sha256 must be")
+    single, bulk = "Invalid parameters for ptfe_tool_version: ", "Invalid parameters for ptfe_tool_versions: "
+    assert out["url"]["msg"].startswith(single + "url must use https://") and "allow_http" in out["url"]["msg"]
+    assert out["sha256"]["msg"].startswith(single + "sha256 must be a SHA256 checksum of 64 hexadecimal characters")
+    assert out["deprecated_reason"]["msg"].startswith(single + "deprecated_reason needs deprecated=true")
+    assert out["bulk"]["msg"].startswith(bulk + "versions[1].sha256 must be")
     assert rig.api_requests() == []  # validated before any network call
 
 

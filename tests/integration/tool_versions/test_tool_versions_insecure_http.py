@@ -12,7 +12,9 @@ WARNING = "allow_insecure_http=true: the API token and every other secret travel
 
 
 def refusal(url):
-    return "Invalid address %s (option address or TFE_ADDRESS): plain http:// would send" % url
+    """The module's refusal of an http:// address, which names the option and the one that allows it."""
+    return ("address must be a URL such as https://host[:port] (allowed schemes: https); plain http sends every secret "
+            "in clear text and needs its allow_insecure_http option, got '%s'" % url)
 
 
 def assert_nothing_sent(rig):
@@ -27,7 +29,6 @@ def test_module_refuses_http_before_any_request(plain_http_rig):
         res, out = rig.run("bulk.yml", dict(extra, tv_versions=[rig.version_entry("1.5.7")]), token_in_env=True)
         assert out["failed"], res.output
         assert refusal(rig.emulator.url) in out["msg"]
-        assert "set allow_insecure_http=true" in out["msg"] and "Nothing was sent" in out["msg"]
         assert_no_secret(res, ADMIN_TOKEN, paths=[rig.tmp_path / "result-bulk.yml.json"])
     assert_nothing_sent(rig)
 
@@ -55,7 +56,6 @@ def test_role_refuses_http_before_any_request(plain_http_rig):
         # The role hands tool_versions_address and tool_versions_allow_insecure_http to the module unchanged; the
         # module refuses before its first request.
         assert refusal(rig.emulator.url) in fatal[0], fatal[0]
-        assert "set allow_insecure_http=true" in fatal[0] and "Nothing was sent" in fatal[0], fatal[0]
         assert_no_secret(res, ADMIN_TOKEN)
     # An address from TFE_ADDRESS is refused the same way.
     res = rig.run("role.yml", {"tv_versions": versions, "tv_address": ""}, token_in_env=True,
