@@ -12,7 +12,9 @@ import pytest
 from tests.integration.conftest import run_playbook
 
 SPEC_FAILED = "Validation of arguments failed"
-UNSEAL_KEY = "canary-contract-unseal-key"
+# A well-formed unseal key (base64 of 32 bytes, as Vault prints one: the role refuses anything else before it looks
+# for proofs), and a canary that must never be printed.
+UNSEAL_KEY = "Y2FuYXJ5LWNvbnRyYWN0LXVuc2VhbC1rZXktMDAwMDA="
 
 
 def failed_task(result):
