@@ -76,6 +76,10 @@ _value:
       description: One sentence per problem, each naming the variable at fault; empty when the rules can be applied.
       type: list
       elements: str
+    warnings:
+      description: Dangerous choices the variables opted into (SSH open to every address); empty otherwise.
+      type: list
+      elements: str
     rules:
       description: The allow rules, without duplicates, in the order web, load balancer, SSH, extra rules.
       type: list
@@ -311,6 +315,21 @@ def ssh_check(settings, context, ssh_port, operator_nets, tcp_groups, problems):
     return result
 
 
+def _anywhere(settings, ssh_port, operator_nets, problems):
+    """SSH open to every address (0.0.0.0/0 or ::/0 among the operators' networks) is legal but dangerous: it
+    needs firewall_allow_ssh_from_anywhere, and is warned about when taken. Returns the warnings."""
+    anywhere = [str(net) for net in operator_nets if net.prefixlen == 0]
+    if not anywhere or ssh_port is None:
+        return []
+    if not settings.get("firewall_allow_ssh_from_anywhere"):
+        problems.append("firewall_operator_cidrs: %s would open SSH (port %d) to every address on the Internet. List "
+                        "the operators' networks, or set firewall_allow_ssh_from_anywhere: true to accept that"
+                        % (" and ".join(anywhere), ssh_port))
+        return []
+    return ["SSH (port %d) is open to every address (%s), as firewall_allow_ssh_from_anywhere allows"
+            % (ssh_port, " and ".join(anywhere))]
+
+
 def firewall_rules(settings, host=None, connection="ssh"):
     if not isinstance(settings, dict):
         raise AnsibleFilterError("firewall_rules expects a mapping of the role's variables, got %s"
@@ -327,6 +346,7 @@ def firewall_rules(settings, host=None, connection="ssh"):
         groups += [("tcp", port, nets, comment) for port in ports]
     ssh_port = parse_port("firewall_ssh_port", settings.get("firewall_ssh_port"), problems)
     operator_nets = parse_cidrs("firewall_operator_cidrs", settings.get("firewall_operator_cidrs"), problems)
+    warnings = _anywhere(settings, ssh_port, operator_nets, problems)
     if ssh_port is not None:
         groups.append(("tcp", ssh_port, operator_nets, "ssh"))
     groups += _extra_groups(settings.get("firewall_extra_rules"), problems)
@@ -345,7 +365,7 @@ def firewall_rules(settings, host=None, connection="ssh"):
     context = {"ssh_client": host.get("ssh_client"), "ipv6": ipv6["rules"],
                "over_ssh": bool(SSH_CONNECTION_RE.fullmatch(str(connection or "")))}
     ssh = ssh_check(settings, context, ssh_port, operator_nets, [g for g in groups if g[0] == "tcp"], problems)
-    return {"problems": problems, "rules": rules, "ssh": ssh, "ipv6": ipv6}
+    return {"problems": problems, "rules": rules, "ssh": ssh, "ipv6": ipv6, "warnings": warnings}
 
 
 class FilterModule:

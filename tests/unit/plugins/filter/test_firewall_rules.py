@@ -262,3 +262,20 @@ def test_ipv6_must_be_a_boolean():
 def test_anything_but_mappings_is_refused(settings, host):
     with pytest.raises(AnsibleFilterError, match="firewall_rules expects"):
         firewall_rules(settings, host=host)
+
+
+@pytest.mark.parametrize("anywhere", [["0.0.0.0/0"], ["::/0"], ["10.0.9.0/24", "0.0.0.0/0"]])
+def test_ssh_from_anywhere_needs_its_opt_in(anywhere):
+    refused = validate(firewall_operator_cidrs=anywhere)
+    assert len(refused["problems"]) == 1 and refused["warnings"] == []
+    assert refused["problems"][0].startswith("firewall_operator_cidrs: ")
+    assert "would open SSH (port 22) to every address" in refused["problems"][0]
+    assert "firewall_allow_ssh_from_anywhere" in refused["problems"][0]
+    taken = validate(firewall_operator_cidrs=anywhere, firewall_allow_ssh_from_anywhere=True)
+    assert taken["problems"] == []
+    assert len(taken["warnings"]) == 1 and "SSH (port 22) is open to every address" in taken["warnings"][0]
+    assert ("tcp", 22, anywhere[-1]) in {(r["proto"], r["port"], r["cidr"]) for r in taken["rules"]}
+
+
+def test_operator_networks_with_a_prefix_need_no_opt_in():
+    assert validate()["warnings"] == [] and validate()["problems"] == []
