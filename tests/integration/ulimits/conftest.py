@@ -70,10 +70,10 @@ class Target(ContainerTarget):
 @pytest.fixture(scope="session")
 def target_container(tmp_path_factory):
     if shutil.which("docker") is None or docker("info", check=False).returncode != 0:
-        pytest.skip("no Docker engine answers")
+        pytest.fail("no Docker engine answers: these tests need one (make host starts it)")
     image = _test_image()
     if not image:
-        pytest.skip("PTFE_TEST_IMAGE is not set and .tmp/images.env is missing: run `make images`")
+        pytest.fail("PTFE_TEST_IMAGE is not set and .tmp/images.env is missing: run `make images`")
     name = "ptfe-ulimits-it-%s" % uuid.uuid4().hex[:8]
     docker("run", "-d", "--name", name, image, "sleep", "infinity")
     try:
