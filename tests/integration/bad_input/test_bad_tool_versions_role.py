@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.bad_input.conftest import ADMIN_TOKEN
 from tests.integration.bad_input.harness import Case, assert_refused, run_each
-from tests.integration.bad_input.test_ptfe_tool_versions import SHA, URL, mirror, run_table
+from tests.integration.bad_input.test_bad_ptfe_tool_versions import SHA, URL, mirror, run_table
 
 __all__ = ["mirror"]  # the fixture, imported for this module's tests
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.integration.bad_input.conftest import assert_left_alone, batch_against
 from tests.integration.bad_input.harness import Case, assert_refused
-from tests.integration.bad_input.test_vault_rekey import s3
+from tests.integration.bad_input.test_bad_vault_rekey import s3
 
 TOKEN = "s.canary-bad-input-custody-token-4d1a"
 UNSEAL_KEY = base64.b64encode(b"canary-custody-unseal-key-000001").decode()

@@ -15,7 +15,7 @@ import os
 import pytest
 
 from tests.integration.bad_input.harness import Case, assert_refused, run_batch
-from tests.integration.bad_input.test_post_rekey_backup import COMMAND_CASES, COMMON, prepare
+from tests.integration.bad_input.test_bad_post_rekey_backup import COMMAND_CASES, COMMON, prepare
 
 CASES = COMMAND_CASES
 #: The same variables with a command that runs.
