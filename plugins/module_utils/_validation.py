@@ -29,6 +29,7 @@ The rules every check follows:
 
 from __future__ import annotations
 
+import math
 import os
 import re
 
@@ -76,7 +77,7 @@ def decimal(value):
     if isinstance(value, int):
         return float(value)
     if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else None
+        return value if math.isfinite(value) else None
     if isinstance(value, str) and DECIMAL_RE.fullmatch(value.strip(" \t")):
         return float(value.strip(" \t"))
     return None

@@ -104,7 +104,7 @@ def amazon_aws_variables():
     """The fallbacks of the connection options every amazon.aws module has (the state_bucket role calls them)."""
     from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
-    return {variable for _, variable, _ in fallbacks(aws_argument_spec())}
+    return {entry[1] for entry in fallbacks(aws_argument_spec())}
 
 
 def role_variables():
@@ -186,8 +186,8 @@ def test_every_secret_input_is_marked_and_injected(path):
     for field in kind["inputs"]["fields"]:
         secretish = re.search(r"token|secret|password|iact", field["id"])
         assert bool(field.get("secret")) == bool(secretish), "%s: %s secret flag" % (path.name, field["id"])
-        assert re.search(r"\b%s\b" % field["id"], templates), "%s: input %s is never injected" % (path.name,
-                                                                                                 field["id"])
+        never = "%s: input %s is never injected" % (path.name, field["id"])
+        assert re.search(r"\b%s\b" % field["id"], templates), never
 
 
 def test_every_injected_variable_is_read_by_the_collection(read_anywhere):
@@ -204,7 +204,7 @@ def test_every_secret_option_with_an_env_fallback_has_a_credential_type(module_r
     injected = injected_env()
     uncovered = {variable: [(m, o) for m, o, secret in where if secret]
                  for variable, where in module_reads.items()
-                 if any(secret for _, _, secret in where) and variable not in injected}
+                 if any(entry[2] for entry in where) and variable not in injected}
     assert not uncovered, "secret options whose environment variable no credential type injects: %s" % uncovered
 
 

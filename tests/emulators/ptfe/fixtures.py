@@ -7,6 +7,7 @@ from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import PtfeC
 
 ADMIN_TOKEN = "unitadmin000001.atlasv1.unit-site-admin-token-4c1d"
 
+
 class ModuleStub:
     """What a module's ``run`` uses of its module: ``params``, ``check_mode`` and ``client()``, a client of
     ``server`` built from ``params["token"]``."""

@@ -422,8 +422,8 @@ def test_a_bad_organization_name_is_refused_by_the_module_naming_it(ptfe, secret
     ("initial_admin_email", "Invalid parameters for the initial admin: email must be set", True),
     ("initial_admin_password", "Invalid parameters for the initial admin: password must be at least 10", True),
 ], ids=["token_file", "address", "email", "password"])
-def test_an_empty_required_value_is_refused_by_name_before_anything_is_written(ptfe, secrets_dir, name, message,
-                                                                              reads):
+def test_an_empty_required_value_is_refused_by_name_before_anything_is_written(
+        ptfe, secrets_dir, name, message, reads):
     """The spec only knows that the variable is there; the module that takes it refuses it empty, before its own
     request. An admin must never be created without the file that keeps its token."""
     emu = ptfe()

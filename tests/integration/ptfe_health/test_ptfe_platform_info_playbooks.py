@@ -26,8 +26,8 @@ def test_the_generation_from_the_api_and_host_facts(ptfe, product, host, generat
         run = run_playbook(PLAYBOOK, extra, check=check)
         assert run.rc == 0 and run.changed == 0, run.output
         found = printed_result(run)
-        assert (found["generation"], found["version"], found["readiness_endpoint"]) == (generation, version,
-                                                                                       readiness)
+        expected = (generation, version, readiness)
+        assert (found["generation"], found["version"], found["readiness_endpoint"]) == expected
         assert found["evidence"]
     assert writes(emu) == [] and not any(e["authenticated"] for e in emu.requests_log())
     assert {e["path"] for e in emu.requests_log()} == {"/api/v2/ping", "/api/v1/health/readiness"}

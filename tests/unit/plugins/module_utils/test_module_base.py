@@ -250,8 +250,8 @@ def test_vault_module_builds_its_client_and_custody(capsys):
     (VaultModule, VAULT_CONNECTION, "namespace", "team a", "namespace must be a namespace path"),
     (VaultModule, VAULT_CONNECTION, "timeout", 0, "timeout must be between 1 and 3600, got 0"),
 ])
-def test_bad_connection_options_fail_by_name_before_any_request(module_class, base, option, value, expected,
-                                                                 capsys, monkeypatch):
+def test_bad_connection_options_fail_by_name_before_any_request(
+        module_class, base, option, value, expected, capsys, monkeypatch):
     def no_request(*args, **kwargs):
         raise AssertionError("a request was made")
     monkeypatch.setattr("requests.Session.request", no_request)

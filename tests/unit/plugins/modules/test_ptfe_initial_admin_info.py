@@ -13,7 +13,6 @@ from ansible_collections.ptfe.ops.plugins.modules import ptfe_initial_admin_info
 from tests.emulators.ptfe.fixtures import ADMIN_TOKEN, ModuleStub
 
 
-
 def stub(emu, **params):
     """ptfe_initial_admin_info's module object with its defaults and ``params``."""
     values = {"token": None, "token_file": None, "health_timeout": 0, "health_interval": 1}

@@ -11,7 +11,6 @@ from ansible_collections.ptfe.ops.plugins.modules import ptfe_organization
 from tests.emulators.ptfe.fixtures import ADMIN_TOKEN, ModuleStub
 
 
-
 def stub(emu, check_mode=False, **params):
     """ptfe_organization's module object with its defaults and ``params``."""
     values = {"name": "acme", "email": "ops@example.com", "state": "present", "token": ADMIN_TOKEN,
