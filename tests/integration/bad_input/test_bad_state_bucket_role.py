@@ -100,9 +100,9 @@ CASES = [
     # backend.tf
     Case("backend_relative", {"state_bucket_backend_path": "backend.tf"},
          "state_bucket_backend_path must be an absolute path ending in .tf"),
-    Case("backend_dotdot", {"state_bucket_backend_path": "/tmp/../etc/backend.tf"},
+    Case("backend_dotdot", {"state_bucket_backend_path": "CASE_DIR/../case_backend_dotdot/backend.tf"},
          "state_bucket_backend_path must be an absolute path ending in .tf, without '.' or '..' parts"),
-    Case("backend_newline", {"state_bucket_backend_path": "/tmp/backend\n.tf"},
+    Case("backend_newline", {"state_bucket_backend_path": "CASE_DIR/backend\n.tf"},
          "state_bucket_backend_path must be an absolute path ending in .tf"),
     Case("backend_no_directory", {"state_bucket_backend_path": "/nonexistent-dir/backend.tf"},
          "state_bucket_backend_path: directory /nonexistent-dir does not exist"),
@@ -161,11 +161,13 @@ def _bucket_of(case):
 
 
 def _with_defaults(case, base):
-    """The case with its own bucket and backend.tf path, and the statements' resources on its bucket."""
+    """The case with its own bucket and backend.tf path (CASE_DIR stands for its directory, so that a path that got
+    through is written there and nowhere else), and the statements' resources on its bucket."""
     data = {"state_bucket_name": _bucket_of(case),
             "state_bucket_backend_path": str(base / case.host / "backend.tf")}
     (base / case.host).mkdir(parents=True, exist_ok=True)
-    data.update(case.vars)
+    data.update({name: value.replace("CASE_DIR", str(base / case.host)) if isinstance(value, str) else value
+                 for name, value in case.vars.items()})
     bucket = str(data["state_bucket_name"])
     statements = data.get("state_bucket_policy_extra_statements")
     if isinstance(statements, list):
