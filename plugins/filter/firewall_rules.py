@@ -315,19 +315,27 @@ def ssh_check(settings, context, ssh_port, operator_nets, tcp_groups, problems):
     return result
 
 
-def _anywhere(settings, ssh_port, operator_nets, problems):
-    """SSH open to every address (0.0.0.0/0 or ::/0 among the operators' networks) is legal but dangerous: it
-    needs firewall_allow_ssh_from_anywhere, and is warned about when taken. Returns the warnings."""
-    anywhere = [str(net) for net in operator_nets if net.prefixlen == 0]
-    if not anywhere or ssh_port is None:
+# Ports that are dangerous to open to every address, each with the variable that accepts that.
+OPT_INS = {
+    "ssh": ("firewall_operator_cidrs", "firewall_allow_ssh_from_anywhere", "SSH"),
+    "admin": ("firewall_admin_cidrs", "firewall_allow_admin_from_anywhere", "the admin port"),
+}
+
+
+def _anywhere(settings, kind, ports, nets, problems):
+    """SSH or the admin ports open to every address (0.0.0.0/0 or ::/0) is legal but dangerous: it needs the
+    kind's opt-in variable, and is warned about when taken. Returns the warnings."""
+    cidrs_var, opt_in, what = OPT_INS[kind]
+    anywhere = [str(net) for net in nets if net.prefixlen == 0]
+    if not anywhere or not ports:
         return []
-    if not settings.get("firewall_allow_ssh_from_anywhere"):
-        problems.append("firewall_operator_cidrs: %s would open SSH (port %d) to every address on the Internet. List "
-                        "the operators' networks, or set firewall_allow_ssh_from_anywhere: true to accept that"
-                        % (" and ".join(anywhere), ssh_port))
+    listed = ", ".join(str(port) for port in ports)
+    if not settings.get(opt_in):
+        problems.append("%s: %s would open %s (port %s) to every address on the Internet. List the networks that "
+                        "need it, or set %s: true to accept that" % (cidrs_var, " and ".join(anywhere), what, listed, opt_in))
         return []
-    return ["SSH (port %d) is open to every address (%s), as firewall_allow_ssh_from_anywhere allows"
-            % (ssh_port, " and ".join(anywhere))]
+    return ["%s%s (port %s) is open to every address (%s), as %s allows"
+            % (what[0].upper(), what[1:], listed, " and ".join(anywhere), opt_in)]
 
 
 def firewall_rules(settings, host=None, connection="ssh"):
@@ -340,13 +348,16 @@ def firewall_rules(settings, host=None, connection="ssh"):
                                  % type(host).__name__)
     problems = []
     groups = []  # (proto, port, networks, comment)
-    for kind, comment in (("web", "web"), ("lb", "load balancer")):
-        ports = parse_ports("firewall_%s_ports" % kind, settings.get("firewall_%s_ports" % kind), problems)
-        nets = parse_cidrs("firewall_%s_cidrs" % kind, settings.get("firewall_%s_cidrs" % kind), problems)
+    warnings = []
+    for kind, comment in (("web", "web"), ("lb", "load balancer"), ("admin", "admin")):
+        ports = parse_ports("firewall_%s_ports" % kind, settings.get("firewall_%s_ports" % kind, []), problems)
+        nets = parse_cidrs("firewall_%s_cidrs" % kind, settings.get("firewall_%s_cidrs" % kind, []), problems)
+        if kind in OPT_INS:
+            warnings += _anywhere(settings, kind, ports, nets, problems)
         groups += [("tcp", port, nets, comment) for port in ports]
     ssh_port = parse_port("firewall_ssh_port", settings.get("firewall_ssh_port"), problems)
     operator_nets = parse_cidrs("firewall_operator_cidrs", settings.get("firewall_operator_cidrs"), problems)
-    warnings = _anywhere(settings, ssh_port, operator_nets, problems)
+    warnings += _anywhere(settings, "ssh", [] if ssh_port is None else [ssh_port], operator_nets, problems)
     if ssh_port is not None:
         groups.append(("tcp", ssh_port, operator_nets, "ssh"))
     groups += _extra_groups(settings.get("firewall_extra_rules"), problems)

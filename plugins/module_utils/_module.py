@@ -42,7 +42,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
 from ansible_collections.ptfe.ops.plugins.module_utils._libraries import optional_import
-from ansible_collections.ptfe.ops.plugins.module_utils._redact import Redactor
+from ansible_collections.ptfe.ops.plugins.module_utils._redact import Redactor, url_secrets
 from ansible_collections.ptfe.ops.plugins.module_utils._validation import Checker
 
 #: The password of a URL's user-info.
@@ -77,14 +77,14 @@ class OpsModule(AnsibleModule):
         self.fail_on_invalid(check.problems, self._name)
 
     def _hide_url_passwords(self):
-        """A password written into a URL option (``https://user:pass@host``) is refused by the checks below,
-        but the refusal echoes the module's arguments back: mask the password there like a ``no_log`` value."""
+        """Every secret a URL option carries (a password or token as its user-info, a secret query value) is
+        refused by the checks below, but the refusal echoes the module's arguments back: mask it there like a
+        ``no_log`` value, and in every message."""
         for value in self.params.values():
-            if isinstance(value, str) and "@" in value:
-                match = URL_PASSWORD_RE.match(value)
-                if match:
-                    self.no_log_values.add(match.group(1))
-                    self.redactor.add(match.group(1))
+            if isinstance(value, str) and "://" in value:
+                secrets = url_secrets(value)
+                self.no_log_values.update(secrets)
+                self.redactor.add(*secrets)
 
     def checker(self):
         """A :class:`~_validation.Checker` of this module's parameters that never quotes a ``no_log`` option."""
@@ -128,6 +128,18 @@ class OpsModule(AnsibleModule):
     def warn(self, warning, **kwargs):
         """Emit a warning, with any secret in it redacted."""
         super(OpsModule, self).warn(self.redactor(warning), **kwargs)
+
+    def fail_json(self, msg=None, **kwargs):
+        """Fail with ``msg`` and any ``exception`` text redacted: input refusals and library errors too."""
+        if isinstance(kwargs.get("exception"), str):
+            kwargs["exception"] = self.redactor(kwargs["exception"])
+        super(OpsModule, self).fail_json(msg=self.redactor(msg), **kwargs)
+
+    def exit_json(self, **kwargs):
+        """Exit with the result; its ``msg`` redacted."""
+        if isinstance(kwargs.get("msg"), str):
+            kwargs["msg"] = self.redactor(kwargs["msg"])
+        super(OpsModule, self).exit_json(**kwargs)
 
     def fail_on_invalid(self, problems, subject):
         """Fail before anything is sent when the input has ``problems`` (messages naming their option)."""

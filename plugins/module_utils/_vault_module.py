@@ -18,7 +18,6 @@ from ansible_collections.ptfe.ops.plugins.module_utils._custody import (
     custody_from_params,
 )
 from ansible_collections.ptfe.ops.plugins.module_utils._module import OpsModule
-from ansible_collections.ptfe.ops.plugins.module_utils._redact import url_secrets
 from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import (
     VaultClient,
     check_connection,
@@ -32,7 +31,7 @@ class VaultModule(OpsModule):
     also takes the options of the keys destination (doc fragment ``ptfe.ops.custody``) and builds it (boto3
     with ``custody=s3``).
 
-    Every message it fails or exits with, and every warning, passes through the module's redactor."""
+    Like every module of the collection, it redacts every message it fails or exits with, and every warning."""
 
     client_library = "hvac"
 
@@ -44,16 +43,6 @@ class VaultModule(OpsModule):
         spec = custody_argument_spec() if custody else {}
         spec.update(argument_spec or {})
         super(VaultModule, self).__init__(argument_spec=spec, **kwargs)
-
-    def _hide_url_passwords(self):
-        """Every secret a URL option carries (a password or token as its user-info, a secret query value) is
-        masked like a ``no_log`` value, in the arguments Ansible echoes back with a refusal too."""
-        super(VaultModule, self)._hide_url_passwords()
-        for value in self.params.values():
-            if isinstance(value, str) and "://" in value:
-                secrets = url_secrets(value)
-                self.no_log_values.update(secrets)
-                self.redactor.add(*secrets)
 
     def connection_problems(self, check):
         """The connection options and, with ``custody=True``, the custody options' values (which of them go
@@ -80,15 +69,3 @@ class VaultModule(OpsModule):
         if self.params.get("custody") == "s3":
             self.require("boto3")
         return custody_from_params(self.params, redactor=self.redactor)
-
-    def fail_json(self, msg=None, **kwargs):
-        """Fail with ``msg`` and any ``exception`` text redacted: input refusals and library errors too."""
-        if isinstance(kwargs.get("exception"), str):
-            kwargs["exception"] = self.redactor(kwargs["exception"])
-        super(VaultModule, self).fail_json(msg=self.redactor(msg), **kwargs)
-
-    def exit_json(self, **kwargs):
-        """Exit with the result; its ``msg`` redacted."""
-        if isinstance(kwargs.get("msg"), str):
-            kwargs["msg"] = self.redactor(kwargs["msg"])
-        super(VaultModule, self).exit_json(**kwargs)

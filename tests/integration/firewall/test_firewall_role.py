@@ -95,6 +95,8 @@ def test_a_removed_required_variable_fails_at_the_argument_spec(playbook, ssh_ta
      "firewall_extra_rules[0].cidrs[0]: '192.168.0.0/33' is not a valid CIDR"),
     ({"firewall_extra_rules": [{"port": 53, "proto": "icmp"}]}, "firewall_extra_rules"),
     ({"firewall_ufw_forward_policy": "allow"}, "firewall_ufw_forward_policy"),
+    ({"firewall_admin_ports": [8800], "firewall_admin_cidrs": ["0.0.0.0/0"]},
+     "firewall_admin_cidrs: 0.0.0.0/0 would open the admin port (port 8800) to every address on the Internet"),
 ])
 def test_bad_input_fails_before_any_change(playbook, ssh_target, overrides, message):
     before = ssh_target.snapshot()

@@ -279,3 +279,34 @@ def test_ssh_from_anywhere_needs_its_opt_in(anywhere):
 
 def test_operator_networks_with_a_prefix_need_no_opt_in():
     assert validate()["warnings"] == [] and validate()["problems"] == []
+
+
+def test_admin_ports_are_closed_by_default():
+    plan = validate()
+    assert plan["problems"] == [] and not [r for r in plan["rules"] if r["comment"] == "admin"]
+
+
+def test_admin_ports_open_to_named_networks_only():
+    plan = validate(firewall_admin_ports=[8800, 9443], firewall_admin_cidrs=["10.0.9.0/24"])
+    assert plan["problems"] == [] and plan["warnings"] == []
+    assert {(r["port"], r["cidr"]) for r in plan["rules"] if r["comment"] == "admin"} == {
+        (8800, "10.0.9.0/24"), (9443, "10.0.9.0/24")}
+
+
+@pytest.mark.parametrize("anywhere", [["0.0.0.0/0"], ["::/0"], ["10.0.9.0/24", "::/0"]])
+def test_admin_port_from_anywhere_needs_its_opt_in(anywhere):
+    refused = validate(firewall_admin_ports=[8800], firewall_admin_cidrs=anywhere)
+    assert len(refused["problems"]) == 1 and refused["warnings"] == []
+    assert refused["problems"][0].startswith("firewall_admin_cidrs: ")
+    assert "would open the admin port (port 8800) to every address" in refused["problems"][0]
+    assert "firewall_allow_admin_from_anywhere" in refused["problems"][0]
+    taken = validate(firewall_admin_ports=[8800], firewall_admin_cidrs=anywhere, firewall_allow_admin_from_anywhere=True)
+    assert taken["problems"] == []
+    assert taken["warnings"] == ["The admin port (port 8800) is open to every address (%s), as "
+                                 "firewall_allow_admin_from_anywhere allows" % anywhere[-1]]
+    assert (8800, anywhere[-1]) in {(r["port"], r["cidr"]) for r in taken["rules"]}
+
+
+def test_admin_networks_without_admin_ports_open_nothing():
+    plan = validate(firewall_admin_cidrs=["0.0.0.0/0"])
+    assert plan["problems"] == [] and plan["warnings"] == [] and not [r for r in plan["rules"] if r["comment"] == "admin"]

@@ -260,6 +260,34 @@ def test_bad_connection_options_fail_by_name_before_any_request(
     assert "canary" not in json.dumps(result)
 
 
+@pytest.mark.parametrize("module_class,base,option", [
+    (PtfeModule, PTFE, "address"),
+    (VaultModule, VAULT_CONNECTION, "url"),
+])
+@pytest.mark.parametrize("value", [
+    "https://ptfe.example/?token=canary-query-secret-99",
+    "https://ptfe.example/app?X-Amz-Signature=canary-query-secret-99",
+    "https://admin:canary-query-secret-99@ptfe.example",
+    "https://canary-query-secret-99@ptfe.example",
+])
+def test_a_secret_in_a_url_option_is_masked_in_the_refusal_and_its_echo(module_class, base, option, value, capsys):
+    """The refusal names the option, and neither its message nor the arguments Ansible echoes back carry the
+    secret: PTFE modules mask it exactly as Vault modules do."""
+    result = run(module_class, dict(base, **{option: value}), lambda module: module.exit_json(changed=False), capsys)
+    assert result["failed"] and option in result["msg"], result["msg"]
+    assert "canary-query-secret-99" not in json.dumps(result)
+
+
+@pytest.mark.parametrize("module_class,base", [(PtfeModule, PTFE), (VaultModule, VAULT_CONNECTION)])
+def test_every_module_redacts_what_it_exits_and_fails_with(module_class, base, capsys):
+    token = base["token"]
+    out = run(module_class, base, lambda module: module.exit_json(changed=True, msg="stored %s" % token), capsys)
+    assert out["msg"] == "stored %s" % REDACTED
+    out = run(module_class, base, lambda module: module.fail_json(msg="refused %s" % token, exception="at %s" % token),
+              capsys)
+    assert token not in json.dumps(out) and out["msg"] == "refused %s" % REDACTED
+
+
 def test_good_connection_options_pass():
     with patch_module_args(dict(PTFE, timeout="30", address="https://ptfe.example:8443/")):
         module = PtfeModule()
