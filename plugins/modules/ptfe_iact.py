@@ -59,12 +59,12 @@ options:
   health_timeout:
     description:
       - With O(method=api), how many seconds to wait for C(/_health_check) to answer 200 before giving up.
-      - V(0) skips the wait.
+      - V(0) skips the wait. At most V(3600).
     type: int
     default: 600
   health_interval:
     description:
-      - Seconds between two health checks.
+      - Seconds between two health checks, from V(1) to V(300).
     type: int
     default: 5
   command:
@@ -76,12 +76,13 @@ options:
     elements: str
   retries:
     description:
-      - With O(method=host), how many more times to run the command while it prints nothing or fails.
+      - With O(method=host), how many more times to run the command while it prints nothing or fails, from V(0)
+        to V(100).
     type: int
     default: 30
   delay:
     description:
-      - Seconds between two runs of the command.
+      - Seconds between two runs of the command, from V(0) to V(300).
     type: int
     default: 10
 notes:
@@ -149,6 +150,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import PtfeError, PtfeHTTPError
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_module import PtfeModule
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import has_control
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/=-]+")
 RETRIEVE_PATH = "/admin/retrieve-iact"
@@ -163,16 +165,30 @@ def looks_like_token(text):
     return bool(text) and bool(TOKEN_RE.fullmatch(text)) and len(text) <= 512
 
 
-def validate(params):
-    """Every problem with the input, each naming its option (checked before anything is sent or run)."""
-    problems = ["%s must not be negative, got %s" % (name, params[name])
-                for name in ("health_timeout", "health_interval", "retries", "delay", "timeout", "max_retries")
-                if params[name] is not None and params[name] < 0]
-    if params["command"] is not None and not params["command"]:
-        problems.append("command must be the command as a non-empty list of arguments")
-    if params["preset_iact"] and not looks_like_token(params["preset_iact"].strip()):
-        problems.append("preset_iact must be one word of token characters")
-    return problems
+#: Bounds of the waiting options: a wait is always bounded, and never a busy loop.
+MAX_HEALTH_TIMEOUT = 3600
+MAX_INTERVAL = 300
+MAX_RETRIES = 100
+
+
+def validate(check):
+    """Check the options with ``check`` (a ``_validation.Checker``), before anything is sent or run; every
+    problem names its option."""
+    check.whole("health_timeout", minimum=0, maximum=MAX_HEALTH_TIMEOUT)
+    check.whole("health_interval", minimum=1, maximum=MAX_INTERVAL)
+    check.whole("retries", minimum=0, maximum=MAX_RETRIES)
+    check.whole("delay", minimum=0, maximum=MAX_INTERVAL)
+    command = check.params.get("command")
+    if command is not None:
+        if not command or not str(command[0]).strip():
+            check.add("command must be the command as a non-empty list of arguments")
+        for index, argument in enumerate(command):
+            if has_control(argument):
+                check.add("command[%d] must not contain a newline or another control character" % index)
+    preset = check.token("preset_iact")
+    if preset is not None and not looks_like_token(preset):
+        check.add("preset_iact must be one word of token characters")
+    return check.problems
 
 
 def source_address(address):
@@ -286,7 +302,7 @@ def main():
         required_if=[("method", "api", ("address",))],
     )
     params = module.params
-    module.fail_on_invalid(validate(params), "ptfe_iact")
+    module.fail_on_invalid(validate(module.checker()), "ptfe_iact")
 
     result = dict(changed=False, method=params["method"], attempts=0)
     with module.errors("retrieve the IACT", result):

@@ -1,0 +1,94 @@
+"""ptfe_iact, ptfe_initial_admin, ptfe_organization, ptfe_health and ptfe_platform_info, given malformed input:
+refused by name before any request (the emulator's log stays empty), nothing created, no secret printed
+(harness.py)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.bad_input.conftest import ADMIN_TOKEN
+from tests.integration.bad_input.harness import Case, assert_refused, run_batch
+
+PASSWORD = "canary-admin-password-5b7c"
+URL_SECRET = "canary-url-secret-77a1"
+SYSTEM_TOKEN = "canary-system-token-3c9d"
+PRESET = "canary-preset-iact-0e4f"
+
+
+def case(module, case_id, options, names):
+    return Case("%s_%s" % (module, case_id), dict(options, case_module=module), names)
+
+
+CASES = [
+    # ptfe_iact
+    case("ptfe_iact", "method", {"method": "ssh"}, "method"),
+    case("ptfe_iact", "health_timeout_negative", {"health_timeout": -1}, "health_timeout must be between 0 and 3600"),
+    case("ptfe_iact", "health_timeout_huge", {"health_timeout": 86400}, "health_timeout must be between 0 and 3600"),
+    case("ptfe_iact", "health_interval_zero", {"health_timeout": 5, "health_interval": 0},
+         "health_interval must be between 1 and 300"),
+    case("ptfe_iact", "retries_huge", {"method": "host", "retries": 1000000}, "retries must be between 0 and 100"),
+    case("ptfe_iact", "delay_negative", {"method": "host", "delay": -5}, "delay must be between 0 and 300"),
+    case("ptfe_iact", "command_empty", {"method": "host", "command": []}, "command must be the command"),
+    case("ptfe_iact", "command_newline", {"method": "host", "command": ["tfectl", "admin\ntoken"]},
+         "command[1] must not contain a newline"),
+    case("ptfe_iact", "preset_space", {"preset_iact": PRESET + " x"}, "preset_iact must not contain white space"),
+    case("ptfe_iact", "preset_newline", {"preset_iact": PRESET + "\n"}, "preset_iact must not contain a newline"),
+    case("ptfe_iact", "address_query_secret", {"address": "https://127.0.0.1:1/?token=" + URL_SECRET},
+         "address must be the address of the server only"),
+    case("ptfe_iact", "address_userinfo", {"address": "https://%s@127.0.0.1:1" % URL_SECRET},
+         "address must not hold a user name or password"),
+    case("ptfe_iact", "timeout_zero", {"timeout": 0}, "timeout must be between 1 and 3600"),
+    # ptfe_initial_admin
+    case("ptfe_initial_admin", "username_newline", {"username": "admin\n"}, "username"),
+    case("ptfe_initial_admin", "username_space", {"username": "site admin"}, "username"),
+    case("ptfe_initial_admin", "email_newline", {"email": "admin@example.com\nBcc: x@evil.example"}, "email"),
+    case("ptfe_initial_admin", "email_no_domain", {"email": "admin"}, "email"),
+    case("ptfe_initial_admin", "password_short", {"password": "short"}, "password must be at least"),
+    case("ptfe_initial_admin", "iact_space", {"iact": "two words"}, "iact must be one word"),
+    case("ptfe_initial_admin", "token_file_empty", {"token_file": " "}, "token_file must not be empty"),
+    case("ptfe_initial_admin", "token_file_no_dir", {"token_file": "/nonexistent-dir-bi/admin.token"},
+         "token_file: directory /nonexistent-dir-bi does not exist"),
+    case("ptfe_initial_admin", "token_file_dir", {"token_file": "/tmp"}, "token_file: /tmp is a directory"),
+    case("ptfe_initial_admin", "address_javascript", {"address": "javascript:alert(1)"}, "address must be a URL"),
+    # ptfe_organization
+    case("ptfe_organization", "name_slash", {"name": "acme/../admin"}, "name must be 1 to 100 letters"),
+    case("ptfe_organization", "name_newline", {"name": "acme\n"}, "name must not contain a newline"),
+    case("ptfe_organization", "name_long", {"name": "a" * 101}, "name"),
+    case("ptfe_organization", "email_bad", {"email": "ops at example"}, "email must be an e-mail address"),
+    case("ptfe_organization", "state", {"state": "gone"}, "state"),
+    case("ptfe_organization", "token_newline", {"token": ADMIN_TOKEN + "\n"}, "token must not contain a newline"),
+    case("ptfe_organization", "token_file_missing", {"token_file": "/nonexistent-bi.token"},
+         "token_file must be a file that holds the API token"),
+    # ptfe_health
+    case("ptfe_health", "timeout_total_zero", {"timeout_total": 0}, "timeout_total must be between"),
+    case("ptfe_health", "interval_zero", {"interval": 0}, "interval must be between"),
+    case("ptfe_health", "interval_over_total", {"timeout_total": 5, "interval": 10},
+         "interval must be at most timeout_total (5), got 10"),
+    case("ptfe_health", "version_words", {"version": "latest please"}, "version"),
+    case("ptfe_health", "version_newline", {"version": "v202409-1\n"}, "version"),
+    case("ptfe_health", "system_token_newline", {"system_token": SYSTEM_TOKEN + "\n"},
+         "system_token must not contain a newline"),
+    case("ptfe_health", "system_address_http", {"system_address": "http://127.0.0.1:9"}, "system_address"),
+    case("ptfe_health", "system_address_path", {"system_address": "https://127.0.0.1:9/api/v1/ping"},
+         "system_address must be the address of the server only"),
+    # ptfe_platform_info
+    case("ptfe_platform_info", "address_file", {"address": "file:///etc/passwd"}, "address must be a URL"),
+    case("ptfe_platform_info", "token_space", {"token": "Bearer " + ADMIN_TOKEN}, "token must not contain white space"),
+    case("ptfe_platform_info", "timeout_huge", {"timeout": 100000}, "timeout must be between 1 and 3600"),
+]
+
+
+@pytest.fixture(scope="module")
+def batch(ptfe, tmp_path_factory):
+    ptfe.requests_log(clear=True)
+    common = {"default_address": ptfe.url, "default_token": ADMIN_TOKEN, "default_ca_path": ptfe.ca_path,
+              "default_password": PASSWORD}
+    result = run_batch("bad_input/playbooks/ptfe_bootstrap_modules.yml", CASES, tmp_path_factory.mktemp("cases"),
+                       common)
+    result.log = ptfe.requests_log()
+    return result
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_refused_by_name_before_any_request(batch, case):
+    assert_refused(batch, case, canaries=(ADMIN_TOKEN, PASSWORD, URL_SECRET, SYSTEM_TOKEN, PRESET))
+    assert batch.log == [], "a refused input still sent %d request(s): %s" % (len(batch.log), batch.log[:3])
