@@ -87,6 +87,9 @@ DEFAULT_CONFIG = {
     # seeded at start: [{"username","email","password","site_admin","token"}]
     "users": [],
     "organizations": [],
+    # workspaces and state versions (routes_workspaces.py, routes_state_versions.py): whether a state version
+    # created without ``state`` is pending with one-shot upload URLs (False: 422 "param is missing ... state")
+    "state_version_upload_urls": True,
 }
 
 
@@ -181,6 +184,9 @@ class State:
         self.tokens = {}          # token value -> Token
         self.organizations = {}   # name -> Organization
         self.collections = {}     # free for other route modules: name -> dict
+        self.workspaces = {}      # ws id -> routes_workspaces.Workspace (locks, variables)
+        self.state_versions = {}  # sv id -> routes_state_versions.StateVersion (oldest first)
+        self.blobs = {}           # secret archivist object key -> routes_state_versions blob slot
         self.iact = None
         self.iact_used = False
         self.installed_at = self.started_at
