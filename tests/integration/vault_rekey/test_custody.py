@@ -15,11 +15,11 @@ import sys
 import pytest
 
 from tests.integration.conftest import assert_no_secret, run_playbook
-from tests.integration.vault.conftest import S3_SECRET_KEY
+from tests.integration.vault_rekey.conftest import S3_SECRET_KEY
 
 pytestmark = pytest.mark.slow
-REKEY = "vault/playbooks/rekey_role.yml"
-REKEY_AND_BACKUP = "vault/playbooks/rekey_and_backup.yml"
+REKEY = "vault_rekey/playbooks/rekey_role.yml"
+REKEY_AND_BACKUP = "vault_rekey/playbooks/rekey_and_backup.yml"
 
 
 def inventory(tmp_path, servers, **common):
@@ -168,7 +168,7 @@ def test_backup_refuses_a_keys_file_of_another_cluster(openbao_factory, tmp_path
 
 
 def test_backup_refuses_a_pending_pgp_verification(openbao_factory, tmp_path):
-    from tests.integration.vault.test_vault_rekey_pgp import make_pgp_keys
+    from tests.integration.vault_rekey.test_vault_rekey_pgp import make_pgp_keys
 
     server, keys_file, inv, unseal_key, evars, records = refusal_setup(openbao_factory, tmp_path)
     (tmp_path / "pgp").mkdir()

@@ -26,7 +26,7 @@ def test_unseal_key_path_that_is_a_directory_is_never_removed(tmp_path):
     ran = tmp_path / "backup-ran"
     backup.write_text("#!/bin/sh\ntouch %s\n" % ran)
     backup.chmod(0o755)
-    result = run_playbook("vault/playbooks/rekey_and_backup.yml", {
+    result = run_playbook("vault_rekey/playbooks/rekey_and_backup.yml", {
         "backup_only": True,
         # No Vault answers here: the guard must stop the run before anything is read from one.
         "post_rekey_backup_custody": {"url": "https://127.0.0.1:9", "keys_file": str(keys_file)},

@@ -69,7 +69,7 @@ def backup_vars(host, **extra):
 
 
 def test_vault_rekey_without_its_url_fails_at_the_argument_spec(host):
-    result = run_playbook("vault/playbooks/rekey_role.yml", rekey_vars(host, vault_rekey_url=None))
+    result = run_playbook("vault_rekey/playbooks/rekey_role.yml", rekey_vars(host, vault_rekey_url=None))
     assert result.rc != 0
     assert "ptfe.ops.vault_rekey : Validating arguments against arg spec 'main'" in failed_task(result)
     assert SPEC_FAILED + ":\nmissing required arguments: vault_rekey_url" in result.stdout + result.stderr
@@ -85,7 +85,7 @@ def test_vault_rekey_without_its_url_fails_at_the_argument_spec(host):
                                          "convert to list"),
 ], ids=["custody-choice", "shares-type", "pgp-keys-type"])
 def test_vault_rekey_bad_types_and_choices_fail_at_the_argument_spec(host, bad, message):
-    result = run_playbook("vault/playbooks/rekey_role.yml", rekey_vars(host, **bad))
+    result = run_playbook("vault_rekey/playbooks/rekey_role.yml", rekey_vars(host, **bad))
     assert result.rc != 0
     assert "Validating arguments against arg spec" in failed_task(result)
     assert message in result.stdout
@@ -98,7 +98,7 @@ def test_vault_rekey_bad_types_and_choices_fail_at_the_argument_spec(host, bad, 
     ({"vault_rekey_custody": "s3"}, "vault_rekey_s3_bucket must be set with vault_rekey_custody s3"),
 ], ids=["no-keys-file", "empty-url", "s3-without-bucket"])
 def test_vault_rekey_variables_that_go_together_fail_in_the_first_task(host, bad, message):
-    result = run_playbook("vault/playbooks/rekey_role.yml", rekey_vars(host, **bad))
+    result = run_playbook("vault_rekey/playbooks/rekey_role.yml", rekey_vars(host, **bad))
     assert result.rc != 0
     assert "ptfe.ops.vault_rekey : Stop before anything is read" in failed_task(result)
     assert "Invalid input: %s" % message in result.stdout
@@ -110,7 +110,7 @@ def test_vault_rekey_variables_that_go_together_fail_in_the_first_task(host, bad
 
 
 def test_post_rekey_backup_without_the_share_count_fails_at_the_argument_spec(host):
-    result = run_playbook("vault/playbooks/rekey_and_backup.yml", backup_vars(host, post_rekey_backup_key_shares=None))
+    result = run_playbook("vault_rekey/playbooks/rekey_and_backup.yml", backup_vars(host, post_rekey_backup_key_shares=None))
     assert result.rc != 0
     assert "ptfe.ops.post_rekey_backup : Validating arguments against arg spec 'main'" in failed_task(result)
     assert SPEC_FAILED + ":\nmissing required arguments: post_rekey_backup_key_shares" in result.stdout + result.stderr
@@ -122,7 +122,7 @@ def test_post_rekey_backup_without_the_share_count_fails_at_the_argument_spec(ho
                          ids=["no-custody-and-no-rekey-in-the-play", "custody-without-url"])
 def test_post_rekey_backup_without_the_vault_url_fails_at_the_argument_spec(host, custody):
     # Without the vault_rekey role in the play and without post_rekey_backup_custody, the custody is empty.
-    result = run_playbook("vault/playbooks/rekey_and_backup.yml", backup_vars(host, post_rekey_backup_custody=custody))
+    result = run_playbook("vault_rekey/playbooks/rekey_and_backup.yml", backup_vars(host, post_rekey_backup_custody=custody))
     assert result.rc != 0
     assert "Validating arguments against arg spec" in failed_task(result)
     assert "missing required arguments: url found in post_rekey_backup_custody" in result.stdout
@@ -139,7 +139,7 @@ def test_post_rekey_backup_without_the_vault_url_fails_at_the_argument_spec(host
      "argument 'post_rekey_backup_key_shares' is of type str and we were unable to convert to int"),
 ], ids=["custody-choice", "custody-unknown-key", "shares-type"])
 def test_post_rekey_backup_bad_types_and_choices_fail_at_the_argument_spec(host, bad, message):
-    result = run_playbook("vault/playbooks/rekey_and_backup.yml", backup_vars(host, **bad))
+    result = run_playbook("vault_rekey/playbooks/rekey_and_backup.yml", backup_vars(host, **bad))
     assert result.rc != 0
     assert "Validating arguments against arg spec" in failed_task(result)
     assert message in result.stdout
@@ -155,7 +155,7 @@ def test_post_rekey_backup_bad_types_and_choices_fail_at_the_argument_spec(host,
      "post_rekey_backup_custody.s3_object must be set with custody s3"),
 ], ids=["no-shares", "empty-command", "no-keys-file", "s3-without-object"])
 def test_post_rekey_backup_rules_beyond_the_spec_fail_in_the_first_task(host, bad, message):
-    result = run_playbook("vault/playbooks/rekey_and_backup.yml", backup_vars(host, **bad))
+    result = run_playbook("vault_rekey/playbooks/rekey_and_backup.yml", backup_vars(host, **bad))
     assert result.rc != 0
     assert "ptfe.ops.post_rekey_backup : Stop before anything is read" in failed_task(result)
     assert "Invalid input: %s" % message in result.stdout
@@ -165,7 +165,7 @@ def test_post_rekey_backup_rules_beyond_the_spec_fail_in_the_first_task(host, ba
 def test_the_variables_that_pass_reach_the_proofs(host):
     # The same variables with nothing left open get past both checks: the role then refuses for want of proof
     # (no Vault answers), still changing nothing.
-    result = run_playbook("vault/playbooks/rekey_and_backup.yml", backup_vars(host))
+    result = run_playbook("vault_rekey/playbooks/rekey_and_backup.yml", backup_vars(host))
     assert result.rc != 0
     assert "Collect the proofs that the new keys are safe" in failed_task(result)
     assert SPEC_FAILED not in result.stdout and "Invalid input" not in result.stdout

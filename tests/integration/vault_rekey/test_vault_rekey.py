@@ -16,7 +16,7 @@ import pytest
 from tests.integration.conftest import assert_no_secret, run_playbook
 
 pytestmark = pytest.mark.slow
-PLAYBOOK = "vault/playbooks/rekey_role.yml"
+PLAYBOOK = "vault_rekey/playbooks/rekey_role.yml"
 
 
 def role_vars(server, tmp_path, **extra):
@@ -152,7 +152,7 @@ def test_plain_http_vault_url_is_refused_before_any_request(tmp_path):
         key_src = tmp_path / "old-key"
         key_src.write_text("canary-http-old-key-%s\n" % tmp_path.name)
         url = "http://127.0.0.1:%d" % listener.getsockname()[1]
-        result = run_playbook("vault/playbooks/rekey_module.yml", {
+        result = run_playbook("vault_rekey/playbooks/rekey_module.yml", {
             "vault_url": url, "keys_file": str(tmp_path / "keys.json"), "unseal_keys_src": str(key_src),
             "shares": 5, "threshold": 2})
         assert result.rc != 0
@@ -181,7 +181,7 @@ def test_bad_input_fails_before_any_call(fault_proxy, tmp_path, args, message):
     for opt in ("pgp_keys", "require_verification"):
         if opt in args:
             evars[opt] = args[opt]
-    result = run_playbook("vault/playbooks/rekey_module.yml", evars)
+    result = run_playbook("vault_rekey/playbooks/rekey_module.yml", evars)
     assert result.rc != 0
     assert message in result.stdout, result.stdout
     assert proxy.seen == []
@@ -207,13 +207,13 @@ def test_rekey_then_post_rekey_backup_at_vvvv(openbao_factory, tmp_path):
     old_key = server.init_keys[0]
 
     custody = {"url": server.url, "ca_cert": server.tls["ca"], "keys_file": evars["vault_rekey_keys_file"]}
-    refused = run_playbook("vault/playbooks/rekey_and_backup.yml",
+    refused = run_playbook("vault_rekey/playbooks/rekey_and_backup.yml",
                            dict(evars, backup_only=True, post_rekey_backup_custody=custody), env=env)
     assert refused.rc != 0 and "Refusing to remove" in refused.stdout, refused.stdout
     assert "there is no keys document at %s" % evars["vault_rekey_keys_file"] in refused.stdout
     assert os.path.exists(evars["vault_rekey_unseal_key_path"]) and list(records.iterdir()) == []
 
-    result = run_playbook("vault/playbooks/rekey_and_backup.yml", evars, env=env, verbosity=4)
+    result = run_playbook("vault_rekey/playbooks/rekey_and_backup.yml", evars, env=env, verbosity=4)
     assert result.rc == 0, result.output
     assert "backup complete" in result.stdout
     assert not os.path.exists(evars["vault_rekey_unseal_key_path"])
@@ -221,6 +221,6 @@ def test_rekey_then_post_rekey_backup_at_vvvv(openbao_factory, tmp_path):
     doc = load_keys(evars["vault_rekey_keys_file"])
     assert_no_secret(result, old_key, server.root_token, *doc["keys_base64"], *doc["keys"])
 
-    again = run_playbook("vault/playbooks/rekey_and_backup.yml", evars, env=env)
+    again = run_playbook("vault_rekey/playbooks/rekey_and_backup.yml", evars, env=env)
     assert again.rc == 0 and again.host()["changed"] == 0, again.stdout
     assert len(list(records.iterdir())) == 1

@@ -23,7 +23,7 @@ from ansible_collections.ptfe.ops.plugins.module_utils._custody import CustodyEr
 from ansible_collections.ptfe.ops.plugins.module_utils._files import atomic_write_json, json_bytes, read_json
 from ansible_collections.ptfe.ops.plugins.module_utils._rekey import Rekey, RekeyError, validate
 from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import API_ROTATE, VaultConnectionError, VaultError
-from tests.unit.vault.fake_vault import CLUSTER_ID, URL, FakeS3, FakeVault, b64, decrypt, pgp_fingerprint
+from tests.unit.plugins.module_utils.fake_vault import CLUSTER_ID, URL, FakeS3, FakeVault, b64, decrypt, pgp_fingerprint
 
 KEYS = "keys.json"
 PENDING = KEYS + ".pending"

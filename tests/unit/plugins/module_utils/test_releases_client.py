@@ -1,5 +1,5 @@
 """The releases mirror client (plugins/module_utils/_releases_client.py): redirects, retries, TLS settings. The
-checksum verification against a mirror is in tests/unit/tool_versions/test_tool_versions_utils.py."""
+checksum verification against a mirror is in tests/unit/plugins/module_utils/test_tool_versions_utils.py."""
 from __future__ import annotations
 
 import hashlib

@@ -9,7 +9,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.ptfe.ops.plugins.module_utils import _ptfe_module
 from ansible_collections.ptfe.ops.plugins.modules import ptfe_tool_version, ptfe_tool_versions
-from tests.unit.tool_versions.test_tool_versions_utils import SHA_A, SHA_B, URL_A, FakeClient, api, writes
+from tests.unit.plugins.module_utils.test_tool_versions_utils import SHA_A, SHA_B, URL_A, FakeClient, api, writes
 
 CONN = {"address": "https://ptfe.example", "token": "canary-token-do-not-print"}
 
