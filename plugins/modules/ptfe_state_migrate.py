@@ -260,6 +260,7 @@ results:
 import os
 from urllib.parse import parse_qsl, urlsplit
 
+from ansible_collections.ptfe.ops.plugins.module_utils._module import URL_PASSWORD_RE
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import PtfeClient, PtfeError
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_module import PtfeModule
 from ansible_collections.ptfe.ops.plugins.module_utils._state_migrate import Migrator, StateError, parse_state, tally
@@ -353,8 +354,10 @@ def _named_text(name, value, pattern, rule):
 def _url_problems(source, params):
     check = Checker({"source.address": source.get("address"), "source.token": source.get("token"),
                      "source.ca_path": source.get("ca_path")}, secret=["source.token"])
-    check.url("source.address", allow_insecure=bool(params.get("allow_insecure_http")))
-    check.token("source.token")
+    if check.required("source.address", "it is the URL of the source installation"):
+        check.url("source.address", allow_insecure=bool(params.get("allow_insecure_http")))
+    if check.required("source.token", "it is the API token of the source installation"):
+        check.token("source.token")
     check.path("source.ca_path")
     return check.problems
 
@@ -382,6 +385,16 @@ class Blobs:
     def put(self, client, url, data):
         """Send ``data`` to a one-shot upload URL."""
         self._request(client, "PUT", url, data)
+
+
+def hide_source_url_password(module):
+    """A password written into source.address is refused, but the refusal echoes the arguments back: mask it
+    there like a ``no_log`` value (the module base does so for the top-level options)."""
+    address = (module.params.get("source") or {}).get("address")
+    match = URL_PASSWORD_RE.match(address) if isinstance(address, str) else None
+    if match:
+        module.no_log_values.add(match.group(1))
+        module.redactor.add(match.group(1))
 
 
 def register_secret(module, url):
@@ -469,6 +482,7 @@ def main():
     if not module.params.get("token"):
         module.fail_json(msg="Invalid parameters for ptfe_state_migrate: token (or TFE_TOKEN) must give the API "
                              "token of the target")
+    hide_source_url_password(module)
     problems, files = validate(module)
     module.fail_on_invalid(problems, "ptfe_state_migrate")
     with module.errors("migrate state into organization %s" % module.params["organization"]):
