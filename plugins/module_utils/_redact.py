@@ -136,3 +136,66 @@ def redact_shapes(text):
 def redact(text, secrets=()):
     """``text`` without ``secrets`` and without secret-looking values."""
     return Redactor(secrets)(text)
+
+
+# What a file on a host (a log, a configuration file, the environment of a container) gives away besides what the
+# messages above carry: the support bundle's redactor. Additive to the rules above, which it applies as well.
+
+#: Words that make a name a secret's name wherever a value is assigned to it in a file: ``TFE_ENCRYPTION_PASSWORD=``,
+#: ``"db_password": "..."``, ``license: ...``, ``--token ...``.
+SECRET_NAME_WORDS = (r"passw(?:or)?d", r"pwd", r"secret", r"token", r"licen[cs]e", r"credential", r"unseal",
+                     r"private[_.-]?key", r"api[_.-]?key", r"access[_.-]?key", r"signing[_.-]?key",
+                     r"encryption[_.-]?key", r"signature", r"cookie", r"session[_.-]?id", r"dsn",
+                     r"database[_.-]?url", r"connection[_.-]?string", r"role[_.-]?id")
+_NAME = r"[A-Za-z0-9_.-]*(?:%s)[A-Za-z0-9_.-]*" % "|".join(SECRET_NAME_WORDS)
+#: ``NAME=value``, ``NAME: value``, ``"NAME": "value"``, ``NAME = "value"``, ``name => 'value'``; the value
+#: quoted (kept quoted, escapes included) or up to a blank, a quote, ``,``, ``;``, ``}`` or ``]``.
+_ASSIGNMENT_RE = re.compile(r"(?i)((?<![A-Za-z0-9_.-])([\"']?)%s\2[ \t]*(?::|=>|=)[ \t]*)%s"
+                            r"(\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s,;{}\[\]'\"][^\s,;}\]'\"]*)" % (_NAME, _NOT_REDACTED))
+#: Replicated's settings: ``"enc_password": {"value": "..."}`` (the name outside, the value one level in).
+_NESTED_VALUE_RE = re.compile(r"(?i)([\"']%s[\"'][ \t]*:[ \t]*\{[^{}]*?[\"']value[\"'][ \t]*:[ \t]*)%s"
+                              r"(\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*')" % (_NAME, _NOT_REDACTED))
+#: ``--password value`` on a command line.
+_OPTION_RE = re.compile(r"(?i)((?<![A-Za-z0-9_-])--?%s[ \t]+)%s([^\s'\"-][^\s'\"]*)" % (_NAME, _NOT_REDACTED))
+#: ``Unseal Key 1: ...`` as Vault prints the shares.
+_UNSEAL_LINE_RE = re.compile(r"(?i)(unseal[ \t]+key[ \t]*[0-9]*[ \t]*[:=][ \t]*)%s\S+" % _NOT_REDACTED)
+#: A PEM private key, also one cut off before its end line.
+_PEM_RE = re.compile(r"(-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----)[\s\S]*?(?:(-----END \2PRIVATE KEY-----)|\Z)")
+#: An AES key of 32 bytes in base64 (Vault's unseal key as the AMI stores it) or in hex (not a SHA-256 digest).
+_KEY_SHAPE_RE = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{43}=(?![A-Za-z0-9+/=])"
+                           r"|(?<![A-Za-z0-9:=@])(?<!sha256:)[0-9a-fA-F]{64}(?![0-9a-zA-Z])")
+#: A URL: its query values and its user-info go, whatever their names (a download URL is a credential).
+_URL_RE = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s'\"<>`]+")
+_QUERY_VALUE_RE = re.compile(r"([?&;][^=&#;?]+=)(?!%s)[^&#;]*" % re.escape(REDACTED))
+#: TFE's archivist object URLs carry an encrypted, signed object key in the path.
+_ARCHIVIST_RE = re.compile(r"(/_archivist/v[0-9]+/object/)[^\s'\"?#]+")
+
+
+def _quoted(value):
+    """``value`` redacted, in the quotes it stood in."""
+    if value[:1] in ("'", '"') and len(value) > 1 and value[-1] == value[0]:
+        return value[0] + REDACTED + value[0] if len(value) > 2 else value
+    return REDACTED
+
+
+def _redact_url(match):
+    url = _USERINFO_RE.sub(lambda inner: inner.group(1) + REDACTED + "@", match.group(0))
+    url = _ARCHIVIST_RE.sub(lambda inner: inner.group(1) + REDACTED, url)
+    return _QUERY_VALUE_RE.sub(lambda inner: inner.group(1) + REDACTED, url)
+
+
+def redact_file_text(text, secrets=()):
+    """``text`` of a file collected from a host, without ``secrets`` (known values, say the operator's), without
+    what :func:`redact` removes, and without what is secret by its place or shape in a file: private keys, values
+    assigned to secret-looking names (``TFE_*_PASSWORD=``, ``"token": "..."``, ``--password x``), unseal keys, the
+    query values and user-info of every URL (database URLs with credentials, presigned download URLs)."""
+    if text is None:
+        return None
+    text = Redactor(secrets)(str(text))
+    text = _PEM_RE.sub(lambda match: "%s\n%s\n%s" % (match.group(1), REDACTED, match.group(3) or ""), text)
+    text = _URL_RE.sub(_redact_url, text)
+    text = _NESTED_VALUE_RE.sub(lambda match: match.group(1) + _quoted(match.group(2)), text)
+    text = _ASSIGNMENT_RE.sub(lambda match: match.group(1) + _quoted(match.group(3)), text)
+    text = _OPTION_RE.sub(lambda match: match.group(1) + REDACTED, text)
+    text = _UNSEAL_LINE_RE.sub(lambda match: match.group(1) + REDACTED, text)
+    return _KEY_SHAPE_RE.sub(REDACTED, text)
