@@ -47,6 +47,17 @@ def load_routes():
         _LOADED = True
 
 
+def rate_limit_key(req):
+    """Whom a request is charged to (§7.1 item 4): the user for a user token (all of a user's tokens share one
+    budget), the team or organization for theirs, the token itself when it is unknown, else the client's IP."""
+    token = req.token_obj
+    if token is not None:
+        return ("owner", token.kind, token.owner_id)
+    if req.token:
+        return ("token", req.token)
+    return ("ip", req.client_ip)
+
+
 class RateLimiter:
     """Sliding-window limiter: at most ``limit`` requests per ``window`` seconds per key."""
 
@@ -273,7 +284,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 resp = None
                 if config.get("rate_limit_enabled", True):
-                    key = ("token", req.token) if req.token else ("ip", req.client_ip)
+                    key = rate_limit_key(req)
                     allowed, reset, remaining = srv.limiter.hit(key, limit, float(config.get("rate_limit_window") or 1))
                     if not allowed:
                         resp = jsonapi.rate_limited(limit, reset)
