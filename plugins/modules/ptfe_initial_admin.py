@@ -27,12 +27,16 @@ description:
     after a lost answer could not tell success from failure).
   - Can write the new token to O(token_file) on the host that runs the module (usually the controller),
     atomically, with mode C(0600).
+  - With O(custody=s3) the token is also kept in a versioned S3 bucket under SSE-KMS, bound to the
+    installation's address, so that a later run in a fresh container (an AWX job) finds it without O(token_file).
+    The bucket is checked before the admin is created, so a token is never created with nowhere to keep it.
   - To create the first organization with the admin token, use M(ptfe.ops.ptfe_organization) with the same
     O(token_file). To only ask whether a stored token still works as a site admin's, use
     M(ptfe.ops.ptfe_initial_admin_info).
 extends_documentation_fragment:
   - ptfe.ops.ptfe
   - ptfe.ops.attributes
+  - ptfe.ops.admin_token
 options:
   token:
     description:
@@ -65,6 +69,7 @@ options:
         detect an earlier run, and written (atomically, mode C(0600)) when the admin is created or O(token) is
         given.
       - Its directory must exist.
+      - With O(custody=s3) it is a working copy of the stored token for later tasks of the same job, optional.
     type: path
   assume_initialized:
     description:
@@ -91,7 +96,7 @@ attributes:
         installation refusing the IACT.
 notes:
   - The returned RV(token) is a secret. Run this module with C(no_log=true) and keep the token in
-    O(token_file) or a vault.
+    O(token_file), or with O(custody=s3) where it outlives the controller.
   - If the installation refuses the IACT (HTTP 404) and no working site-admin token is known, the module cannot
     tell an installation that already has its admin from a wrong IACT. It fails, naming the IACT as the likely
     cause, unless O(assume_initialized=true).
@@ -168,11 +173,21 @@ token_file:
   returned: when O(token_file) is set
   type: str
   sample: /srv/secrets/ptfe-admin.token
+stored_in:
+  description: The S3 object that keeps the token for later runs.
+  returned: when O(custody=s3)
+  type: str
+  sample: s3://example-ops-secrets/ptfe-ops/admin-token/tfe1.example.com.json
 """
 
 import os
 import stat
 
+from ansible_collections.ptfe.ops.plugins.module_utils._admin_token import (
+    TokenCustody,
+    check_token_custody,
+    token_custody_argument_spec,
+)
 from ansible_collections.ptfe.ops.plugins.module_utils._errors import OpsError
 from ansible_collections.ptfe.ops.plugins.module_utils._files import atomic_write, read_text
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import (
@@ -220,6 +235,7 @@ def validate(check):
             check.add("token_file: directory %s is not writable" % directory)
         elif os.path.isdir(path):
             check.add("token_file: %s is a directory" % path)
+    check_token_custody(check)
 
 
 def token_file_state(path, token):
@@ -270,6 +286,14 @@ def create_admin(client, params):
     return token.strip(), False
 
 
+def fail_on_custody_problems(custody, params):
+    """Refuse to create the admin when its token could not be kept (the IACT works once)."""
+    problems = custody.problems()
+    if problems:
+        raise AdminError("Failed to create the initial admin user %s: its token could not be stored in %s: %s. "
+                         "Nothing was created." % (params["username"], custody.describe(), "; ".join(problems)))
+
+
 def run(module):
     """The module body; returns the result dict or raises."""
     params = module.params
@@ -285,6 +309,12 @@ def run(module):
     stored = token_from_file(token_file)
     if stored and stored not in [c[1] for c in candidates]:
         candidates.append(("token_file", stored))
+    custody = TokenCustody(params, getattr(module, "redactor", None))
+    document = custody.read()
+    if custody.durable:
+        result["stored_in"] = custody.describe()
+    if document and document["token"].strip() not in [c[1] for c in candidates]:
+        candidates.append((custody.describe(), document["token"].strip()))
 
     token = None
     user = None
@@ -313,9 +343,11 @@ def run(module):
                          "token_file) and no iact was given. Retrieve the IACT with ptfe.ops.ptfe_iact."
                          % params["username"])
     elif module.check_mode:
+        fail_on_custody_problems(custody, params)
         result.update(changed=True, created=True)
         messages.append("Would create the initial admin %s (check mode)." % params["username"])
     else:
+        fail_on_custody_problems(custody, params)
         new_token, refused = create_admin(client, params)
         known = " (token_file %s has none)" % token_file if token_file else ""
         if refused and not params["assume_initialized"]:
@@ -350,11 +382,19 @@ def run(module):
         if user:
             result["user"] = user
         if token_file and not token_file_state(token_file, token):
-            result["changed"] = True
+            # With a durable copy the file is a working copy: writing it again in a fresh container is no change.
+            if not custody.durable or token != (document or {}).get("token", "").strip():
+                result["changed"] = True
             if not module.check_mode:
                 write_token_file(token_file, token)
             verb = "Would store" if module.check_mode else "Stored"
             messages.append("%s the API token in %s (mode 0600)." % (verb, token_file))
+        if custody.durable and token != (document or {}).get("token", "").strip():
+            result["changed"] = True
+            if not module.check_mode:
+                custody.write(token, user)
+            verb = "Would store" if module.check_mode else "Stored"
+            messages.append("%s the API token in %s (SSE-KMS, read back)." % (verb, custody.describe()))
 
     after = {"admin": "present" if (token or result["initialized"] or result["created"]) else "unknown"}
     if before["admin"] == "unknown" and result["created"]:
@@ -372,6 +412,7 @@ def main():
         password=dict(type="str", required=True, no_log=True),
         token_file=dict(type="path", no_log=False),
         assume_initialized=dict(type="bool", default=False),
+        **token_custody_argument_spec()
     ))
     check = module.checker()
     validate(check)

@@ -21,9 +21,12 @@ description:
     (see M(ptfe.ops.ptfe_initial_admin)). The token itself is never returned.
   - The token is the content of O(token_file) when that option is set (a missing or empty file means that no
     token is stored), otherwise O(token).
+  - With O(custody=s3) the token stored in the S3 object is checked too, when O(token_file) holds none or one that is
+    not a site admin's. A run in a fresh container (an AWX job) finds the token there.
 extends_documentation_fragment:
   - ptfe.ops.ptfe
   - ptfe.ops.attributes.read_only
+  - ptfe.ops.admin_token
 options:
   token:
     description:
@@ -89,7 +92,7 @@ health_checks:
   type: int
   sample: 3
 token_source:
-  description: Where the checked token came from, V(token_file) or V(token); V(null) when there is none.
+  description: Where the checked token came from, V(token_file), V(token) or V(s3); V(null) when there is none.
   returned: always
   type: str
   sample: token_file
@@ -115,6 +118,11 @@ token_file:
   sample: /srv/secrets/ptfe-admin.token
 """
 
+from ansible_collections.ptfe.ops.plugins.module_utils._admin_token import (
+    TokenCustody,
+    check_token_custody,
+    token_custody_argument_spec,
+)
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_client import token_from_file
 from ansible_collections.ptfe.ops.plugins.module_utils._ptfe_module import PtfeModule
 
@@ -126,6 +134,7 @@ def validate(check):
     if check.params.get("token_file") is not None and not check.params["token_file"].strip():
         check.add("token_file must not be empty: give the path of the token file, or leave the option out")
     check.path("token_file")
+    check_token_custody(check)
 
 
 def stored_token(params):
@@ -158,12 +167,21 @@ def run(module):
     if params["health_timeout"]:
         result["health_checks"] = client.wait_until_healthy(params["health_timeout"], params["health_interval"])
     token, source, where = stored_token(params)
+    custody = TokenCustody(params, getattr(module, "redactor", None))
+    document = custody.read()
+    user = None
+    if token is not None:
+        client.token = token
+        user = client.account()
+    if document and document["token"].strip() != token and not (user or {}).get("is-site-admin"):
+        token, source, where = document["token"].strip(), "s3", custody.describe()
+        client.token = token
+        user = client.account()
     if token is None:
-        result["msg"] = ("No token is stored in %s." % where if params["token_file"] is not None
+        where = " or ".join(w for w in (where, custody.describe() if custody.durable else None) if w)
+        result["msg"] = ("No token is stored in %s." % where if params["token_file"] is not None or custody.durable
                          else "No token was given (token, TFE_TOKEN).")
         return result
-    client.token = token
-    user = client.account()
     result.update(token_source=source, msg=describe(user, where))
     if user is not None:
         result.update(token_valid=True, site_admin=user["is-site-admin"], user=user)
@@ -175,6 +193,7 @@ def main():
         token_file=dict(type="path", no_log=False),
         health_timeout=dict(type="int", default=0),
         health_interval=dict(type="int", default=5),
+        **token_custody_argument_spec()
     ))
     check = module.checker()
     validate(check)
