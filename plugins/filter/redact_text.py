@@ -15,13 +15,14 @@ description:
     any text a play is about to show or store.
   - Removes the values given in O(secrets), in every form they may take in a text (escaped as JSON or C(repr),
     percent-encoded).
-  - Removes what is secret by its place. The value assigned to a secret-looking name (one that contains
+  - >-
+    Removes what is secret by its place. The value assigned to a secret-looking name (one that contains
     C(password), C(secret), C(token), C(license), C(credential), C(unseal), C(private_key), C(api_key),
     C(access_key), C(signature), C(cookie), C(dsn), C(database_url), ...), in C(NAME=value), C(NAME: value),
     C("name": "value") or C(--name value) form, so every C(TFE_*) secret of an environment. The user-info and
     every query value of every URL (database URLs with credentials, presigned download URLs), and the object key
-    of a C(/_archivist/) URL. The body of a PEM private key. Credential headers, C(Bearer) values and C(Unseal Key
-    N:) lines.
+    of a C(/_archivist/) URL. The body of a PEM private key. Credential headers, C(Bearer) values and
+    C(Unseal Key N:) lines.
   - Removes what is secret by its shape. Vault tokens, Terraform Enterprise C(.atlasv1.) tokens, AWS access key
     IDs, and 32-byte keys in base64 or hex (an unseal key; a C(sha256:) digest is kept).
   - Each secret is replaced by C(********); the rest of the text is kept as it was.

@@ -13,7 +13,7 @@ description:
   - The decision of the P(ptfe.ops.support_bundle#role) role, taken before anything runs. Returns one sentence per
     reason, each naming the variable at fault; empty when nothing stands in the way.
   - The argument spec has checked the types. This filter checks that the directories are absolute paths without
-    C(.) or C(..) parts or control characters (and not C(/)), that O(support_bundle_address) is given when the
+    C(.) or C(..) parts or control characters (and not C(/)), that C(support_bundle_address) is given when the
     generation is to be detected, that the public key is an ASCII-armored OpenPGP public key block, that the
     retention count and the time bound are in range, that the FDO container name is one Docker accepts, and that
     the bundle commands are non-empty lists.

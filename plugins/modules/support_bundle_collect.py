@@ -528,7 +528,7 @@ def make(module, bundle):
             if sealed:
                 artifact, encrypted = sealed, True
         extension = suffix(artifact) if params["action"] == "run" and params["encrypted"] else (
-            ".tar.gz.gpg" if encrypted else ".redacted.tar.gz")
+            ".redacted.tar.gz.gpg" if encrypted else ".redacted.tar.gz")
         kept = bundle.keep(artifact, extension)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -31,6 +31,8 @@ STANDIN = HERE / "standin"
 UNSEAL_KEY = (SEED / "data" / "vault-unseal-key").read_text()
 #: Every secret seeded on the hosts: none may reach the controller in clear, nor the play's output.
 CANARIES = ("CANARY", UNSEAL_KEY, "MIIEvQ")
+#: The one library gpg needs that the test image lacks.
+GPG_LIBRARY = "/lib/x86_64-linux-gnu/libassuan.so.0"
 GENERATIONS = ("ami", "replicated", "fdo")
 SCRIPTS = {"ami": ["hashicorp-support"], "replicated": ["replicatedctl"], "fdo": ["docker", "tfectl"]}
 
@@ -78,6 +80,14 @@ class Host(ContainerTarget):
     def reset(self):
         self.sh("rm -rf /var/lib/ptfe-support-bundles /opt/standin/hang /opt/standin/hang.pid /opt/standin/bundle-fails"
                 " /opt/standin/download-state /var/lib/replicated/support-bundles /run/terraform-enterprise")
+
+    def install_gpg(self):
+        """The controller's gpg (the test image has none; both are Debian 12), for encryption on the host."""
+        docker("cp", "-L", shutil.which("gpg"), "%s:/usr/local/bin/gpg" % self.name)
+        docker("cp", "-L", GPG_LIBRARY, "%s:%s" % (self.name, GPG_LIBRARY))
+
+    def remove_gpg(self):
+        self.sh("rm -f /usr/local/bin/gpg %s" % GPG_LIBRARY)
 
     def listing(self, path):
         return sorted(self.sh("ls -1A %s 2>/dev/null || true" % path).stdout.split())

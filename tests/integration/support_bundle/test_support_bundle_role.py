@@ -155,6 +155,31 @@ def test_fdo_download_is_switched_off_after_a_failed_run(stand_ins, tmp_path):
         assert canary not in result.output
 
 
+def test_fdo_host_with_gpg_encrypts_before_the_bundle_leaves_it(stand_ins, gpg, tmp_path):
+    fdo = stand_ins["fdo"]
+    fdo.install_gpg()
+    dest = tmp_path / "bundles"
+    try:
+        result = run(stand_ins, {"support_bundle_dest": str(dest), "support_bundle_platform": "fdo",
+                                 "support_bundle_public_key": gpg.public_key, "support_bundle_fdo_download": True},
+                     limit=fdo.name, verbosity=4)
+    finally:
+        fdo.remove_gpg()
+    assert result.rc == 0, result.output
+    assert_no_canary(dest, result.output)
+    # Encrypted on the host: the controller never held a plain copy, and has nothing to encrypt.
+    assert "Encrypt the redacted bundle to the public key" not in result.output
+    (bundle,) = controller_files(dest / fdo.name)
+    assert bundle.name.startswith("fdo-") and bundle.name.endswith(".redacted.tar.gz.gpg")
+    assert fdo.listing(HOST_DIR) == [bundle.name]
+    content = members(gpg.decrypt(bundle))
+    assert b"TFE_HOSTNAME=tfe.example.com" in content["etc/tfe/config.env"]
+    for data in content.values():
+        for canary in CANARIES:
+            assert canary.encode() not in data
+    assert fdo.sh("cat /opt/standin/download-state").stdout.strip() == "disabled"
+
+
 def test_every_run_makes_a_new_bundle_and_the_host_keeps_only_the_newest(stand_ins, tmp_path):
     replicated = stand_ins["replicated"]
     dest = tmp_path / "bundles"
