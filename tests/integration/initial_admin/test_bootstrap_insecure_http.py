@@ -67,7 +67,7 @@ def test_role_refuses_http_before_any_request(plain_http_ptfe, secrets_dir):
         fatal = [line for line in result.stdout.splitlines() if line.startswith("fatal:")]
         assert len(fatal) == 1, result.stdout
         # The first module of the role refuses, naming its option, which initial_admin_allow_insecure_http sets.
-        assert "Invalid parameters for ptfe.ops.ptfe_initial_admin_info: " + refusal(emu.url) in fatal[0], fatal[0]
+        assert "Invalid parameters for ptfe.ops.ptfe_health: " + refusal(emu.url) in fatal[0], fatal[0]
         assert result.host("localhost")["changed"] == 0
         assert_no_secret(result, ADMIN_PASSWORD)
     # Neither the health probe nor anything after it went out.

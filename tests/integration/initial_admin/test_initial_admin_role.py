@@ -58,9 +58,10 @@ def test_the_role_calls_modules_only():
         action = [key for key in task if "." in key]
         assert len(action) == 1, task
         actions.append(action[0])
-    assert sorted(set(actions)) == ["ansible.builtin.debug", "ansible.builtin.fail", "ptfe.ops.ptfe_iact",
-                                    "ptfe.ops.ptfe_initial_admin", "ptfe.ops.ptfe_initial_admin_info",
-                                    "ptfe.ops.ptfe_organization"]
+    assert sorted(set(actions)) == ["ansible.builtin.debug", "ansible.builtin.fail", "ansible.builtin.set_fact",
+                                    "ptfe.ops.ptfe_health", "ptfe.ops.ptfe_iact", "ptfe.ops.ptfe_initial_admin",
+                                    "ptfe.ops.ptfe_initial_admin_info", "ptfe.ops.ptfe_organization",
+                                    "ptfe.ops.ptfe_platform_info"]
     assert all(" is match(" not in str(task) and "| length >= " not in str(task) for task in role_tasks())
 
 
@@ -167,14 +168,15 @@ def test_waits_for_the_health_check_while_booting(ptfe, secrets_dir):
     result = run_playbook(ROLE, role_vars(emu, token_file))
     assert result.rc == 0, result.output
     booting = [e for e in emu.requests_log() if e.get("note") == "booting"]
-    assert len(booting) >= 2 and all(e["path"] == "/_health_check" for e in booting)
+    # ptfe_health asks the readiness endpoint, which answers 503 while the installation boots.
+    assert len(booting) >= 2 and all(e["path"] == "/api/v1/health/readiness" for e in booting)
     assert len(emu.state()["users"]) == 1
 
 
 def test_survives_429_storm_and_transient_503(ptfe, secrets_dir):
     emu = ptfe(faults=[
         {"path": "^/admin/retrieve-iact$", "status": 503, "count": 2},
-        {"path": "^/_health_check$", "status": 429, "count": 3, "reset": 0.2},
+        {"path": "^/api/v1/health/readiness$", "status": 429, "count": 3, "reset": 0.2},
         {"path": "^/api/v2/", "method": "GET", "status": 429, "count": 4, "reset": 0.3},
         {"path": "^/api/v2/organizations$", "method": "POST", "status": 429, "count": 2, "reset": 0.2},
     ])
@@ -349,7 +351,8 @@ def test_invalid_password_fails_before_anything_is_written(ptfe, secrets_dir):
 
 def test_host_method_retries_while_empty_and_strips_carriage_return(ptfe, secrets_dir, tmp_path):
     iact = "HOSTIACT" + secrets.token_hex(8)
-    emu = ptfe(iact_token=iact, iact_subnet_list="")  # nobody may use the API: only the host command works
+    # A Replicated installation (calendar version); nobody may use the API: only the host command works.
+    emu = ptfe(iact_token=iact, iact_subnet_list="", product_version="v202309-1")
     bindir = tmp_path / "bin"
     bindir.mkdir()
     (bindir / "replicated").symlink_to(HERE / "files" / "fake-replicated")
@@ -416,8 +419,7 @@ def test_a_bad_organization_name_is_refused_by_the_module_naming_it(ptfe, secret
 
 
 @pytest.mark.parametrize("name, message, reads", [
-    ("initial_admin_token_file", "Invalid parameters for ptfe_initial_admin_info: token_file must not be "
-     "empty", False),
+    ("initial_admin_token_file", "Invalid input: initial_admin_token_file must not be empty", False),
     ("initial_admin_address", "no address given for the PTFE installation (option address or TFE_ADDRESS)", False),
     ("initial_admin_email", "Invalid parameters for the initial admin: email must be set", True),
     ("initial_admin_password", "Invalid parameters for the initial admin: password must be at least 10", True),
