@@ -307,7 +307,20 @@ class Migrator:
         locked = ours
         try:
             if not locked:
-                ws = self._lock(ws, origin)
+                try:
+                    ws = self._lock(ws, origin)
+                except OpsError as exc:
+                    if getattr(exc, "status", None) != 409:
+                        raise
+                    # Somebody locked it since it was read: theirs, and left alone.
+                    holder = self._lock_holder(self.read_workspace(self.target, self.organization, item["name"]) or ws)
+                    if holder:
+                        result["locked_by"] = {"type": holder["type"], "id": holder["id"]}
+                    result.update(result="refused", target_after=summary(current),
+                                  msg="%s was locked by %s meanwhile; its lock is left alone: %s" % (
+                                      origin, "%s %s" % (holder["type"], holder["id"]) if holder else "somebody else",
+                                      reason[1]))
+                    return
                 locked = True
                 rel = ((ws.get("relationships") or {}).get("current-state-version") or {}).get("data") or {}
                 if rel.get("id") != current_id:

@@ -264,3 +264,21 @@ def test_force_uploads_over_another_lineage_with_the_force_flag():
     result = migrator(target, force=True).migrate(item("app", raw(2)))
     assert result["result"] == "changed" and sent == [True]
     assert "(force)" in result["msg"]
+
+
+def test_a_lock_taken_by_somebody_else_between_the_read_and_the_lock_is_left_alone():
+    target = FakeInstallation()
+    target.add("race")
+    original = target.post
+
+    def post(path, json=None, **kwargs):  # pylint: disable=redefined-outer-name
+        if path.endswith("/actions/lock"):
+            target.workspaces["race"]["locked_by"], target.workspaces["race"]["reason"] = "user-bob", "bob applies"
+        return original(path, json=json, **kwargs)
+
+    target.post = post
+    result = migrator(target).migrate(item("race", raw(1)))
+    assert result["result"] == "refused" and result["locked_by"] == {"type": "users", "id": "user-bob"}
+    assert "locked by users user-bob meanwhile" in result["msg"]
+    assert target.writes() == [("POST", "/api/v2/workspaces/ws-race/actions/lock")]
+    assert target.workspaces["race"]["locked_by"] == "user-bob" and target.workspaces["race"]["versions"] == []
