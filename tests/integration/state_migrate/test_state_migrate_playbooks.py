@@ -153,10 +153,15 @@ def test_history_sensitive_variables_and_secret_urls(migration):
 
     source.push("app", make_state(lineage, 4, "v4"))
     target.emulator.requests_log(clear=True)
-    more = run_playbook(PLAYBOOK, extra)
+    more = run_playbook(PLAYBOOK, extra, verbosity=4)
     assert more.rc == 0 and more.changed == 1, more.output
     assert by_name(printed_result(more))["app"]["uploaded_serials"] == [4]
     assert len(state_posts(target)) == 1
+    # This run read the target's state through its download URL: the URL, nor its secret part, is anywhere.
+    downloaded = [path for method, path in ((e["method"], e["path"]) for e in target.emulator.requests_log())
+                  if method == "GET" and path.startswith("/_archivist/")]
+    assert downloaded == ["/_archivist/v1/object/" + current["attributes"]["hosted-state-download-url"].split("/")[-1]]
+    assert_no_secret(more, TARGET_TOKEN, SOURCE_TOKEN, downloaded[0].split("/")[-1])
 
 
 def test_upload_urls_and_the_inline_fallback(migration, tmp_path):
