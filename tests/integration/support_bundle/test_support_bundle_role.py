@@ -46,8 +46,9 @@ def test_three_generations_arrive_encrypted_and_without_canaries(ptfe, stand_ins
     dest = tmp_path / "bundles"
     result = run(stand_ins, {"support_bundle_dest": str(dest), "support_bundle_address": emulator.url,
                              "support_bundle_ca_path": emulator.ca_path, "support_bundle_public_key": gpg.public_key},
-                 verbosity=4)
+                 verbosity=4, env={"ANSIBLE_SHOW_CUSTOM_STATS": "true"})
     assert result.rc == 0, result.output
+    stats = result.stdout[result.stdout.index("CUSTOM STATS"):]
     assert_no_canary(dest, result.output)
     reports = {path: (int(size), digest, how) for path, size, digest, how in REPORT_RE.findall(result.stdout)}
     assert len(reports) == 3, result.stdout
@@ -62,6 +63,7 @@ def test_three_generations_arrive_encrypted_and_without_canaries(ptfe, stand_ins
         size, digest, how = reports[str(bundle)]
         assert how == "encrypted"
         assert (size, digest) == (bundle.stat().st_size, hashlib.sha256(bundle.read_bytes()).hexdigest())
+        assert str(bundle) in stats and digest in stats
         content = members(gpg.decrypt(bundle))
         assert {"var/log/terraform-enterprise/tfe.log", "etc/tfe/config.env", "etc/tfe/settings.json"} <= set(content)
         if generation == "ami":
