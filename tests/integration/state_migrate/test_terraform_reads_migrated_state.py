@@ -24,12 +24,13 @@ OUTPUT = 'output "marker" {\n  value = "%s"\n}\n'
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("version,backend", [("1", "cloud"), ("1", "remote"), ("0.13", "remote")])
-def test_terraform_pulls_the_migrated_state_and_writes_the_next_serial(migration, tmp_path, version, backend):
+@pytest.mark.parametrize("version,backend,origin", [("1", "cloud", "file"), ("1", "remote", "file"),
+                                                   ("0.13", "remote", "file"), ("1", "cloud", "workspace")])
+def test_terraform_pulls_the_migrated_state_and_writes_the_next_serial(migration, tmp_path, version, backend, origin):
     target = migration.target
     host = "localhost:%d" % urlsplit(target.emulator.url).port
     terraform = Terraform(version, tmp_path / "cli", host, TARGET_TOKEN, target.emulator.ca_path)
-    workspace = "tf-%s-%s" % (version.replace(".", ""), backend)
+    workspace = "tf-%s-%s-%s" % (version.replace(".", ""), backend, origin)
 
     # A state written by this very Terraform, locally: what an operator has before the migration.
     local = tmp_path / "local"
@@ -40,8 +41,13 @@ def test_terraform_pulls_the_migrated_state_and_writes_the_next_serial(migration
     state_file = local / "terraform.tfstate"
     migrated = state_file.read_bytes()
 
-    run = run_playbook(PLAYBOOK, migration.vars([{"name": workspace, "state_file": str(state_file)}], create=True,
-                                                no_source=True))
+    if origin == "workspace":
+        # The state lives in a workspace of the source installation (the SaaS), uploaded there as Terraform does.
+        migration.source.push("saas-" + workspace, migrated)
+        entry = {"name": workspace, "source_workspace": "saas-" + workspace}
+    else:
+        entry = {"name": workspace, "state_file": str(state_file)}
+    run = run_playbook(PLAYBOOK, migration.vars([entry], create=True, no_source=origin == "file"))
     assert run.rc == 0 and run.changed == 1, run.output
     assert printed_result(run)["results"][0]["uploaded_serials"] == [1]
     ws = target.workspace(workspace)
