@@ -23,9 +23,11 @@ BACKENDS = {
 OUTPUT = 'output "marker" {\n  value = "%s"\n}\n'
 
 
+CASES = [("1", "cloud", "file"), ("1", "remote", "file"), ("0.13", "remote", "file"), ("1", "cloud", "workspace")]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("version,backend,origin", [("1", "cloud", "file"), ("1", "remote", "file"),
-                                                   ("0.13", "remote", "file"), ("1", "cloud", "workspace")])
+@pytest.mark.parametrize("version,backend,origin", CASES)
 def test_terraform_pulls_the_migrated_state_and_writes_the_next_serial(migration, tmp_path, version, backend, origin):
     target = migration.target
     host = "localhost:%d" % urlsplit(target.emulator.url).port
