@@ -51,7 +51,7 @@ DEFAULT_CONFIG = {
     "initial_admin_when_users_exist_status": 404,   # [inferred] undocumented; configurable
     "initial_admin_when_users_exist_error": "Unauthorized to perform action",
     "initial_admin_fail": False,        # True -> 500 {"status":"error",...}, nothing created
-    # rate limiting (per token, or per IP without a token), sliding window
+    # rate limiting (per user, team or organization whose token it is, or per IP without a token), sliding window
     "rate_limit_enabled": True,
     "rate_limit": 30,
     "rate_limit_window": 1.0,
