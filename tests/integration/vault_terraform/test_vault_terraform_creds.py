@@ -56,3 +56,11 @@ def test_user_credentials_without_cache_are_fresh_per_read(rig, playbook):
     assert run.rc == 0, run.output
     result = printed_result(run)
     assert result["same"] is False and result["token_id"] != result["second_token_id"]
+
+
+def test_lookup_refuses_bad_input_before_any_request(rig, playbook):
+    for values, says in (({"mount_path": "terraform/.."}, "mount_path must be a mount path"),
+                         ({"role_name": "../acme"}, "each term must be a role name")):
+        run = playbook(CREDS, dict(creds_vars(rig, "acme"), **values))
+        assert run.rc != 0 and says in run.output, run.output
+    assert rig.front.requests_log() == []
