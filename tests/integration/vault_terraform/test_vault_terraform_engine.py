@@ -30,7 +30,8 @@ def test_engine_and_organization_role_then_rerun_writes_nothing(rig, playbook):
     result = printed_result(again)
     assert result["engine"] == "unchanged" and result["roles"] == ["unchanged"] and result["mints"] == [False]
     assert rig.writes() == []
-    assert not [r for r in rig.requests() if r[0] == "ptfe"], "reading the role must not reach TFE"
+    assert rig.requests() == [("vault", "GET", "/v1/sys/mounts"), ("vault", "GET", "/v1/terraform/config"),
+                              ("vault", "GET", "/v1/terraform/role/acme")], "three reads, and nothing reaches TFE"
     assert rig.vault("GET", "terraform/creds/acme")["data"]["token"] == token
     assert rig.whoami(token) == 200
 
