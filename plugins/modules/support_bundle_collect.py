@@ -397,7 +397,11 @@ class Bundle(object):
         os.mkdir(workdir, 0o700)
         directory = params["artifact_dir"] or workdir
         before = self.listing(directory)
+        started = time.monotonic()
         rc, out, err, timed_out = run_bounded(params["command"], params["timeout"], workdir)
+        # A command bounded by the same time on its own side (``timeout -s KILL`` in the FDO container) ends
+        # killed (137) or timed out (124) as the bound is reached.
+        timed_out = timed_out or (rc in (124, 137) and time.monotonic() - started >= params["timeout"] - 0.5)
         if timed_out or rc:
             removed = self.remove_new(directory, before)
             what = ("did not finish within %d seconds; it was stopped" % params["timeout"] if timed_out

@@ -182,6 +182,22 @@ def test_fdo_host_with_gpg_encrypts_before_the_bundle_leaves_it(stand_ins, gpg, 
     assert fdo.sh("cat /opt/standin/download-state").stdout.strip() == "disabled"
 
 
+def test_hanging_fdo_bundle_is_stopped_and_the_download_switched_off(stand_ins, tmp_path):
+    fdo = stand_ins["fdo"]
+    fdo.sh("touch /opt/standin/hang")
+    result = run(stand_ins, {"support_bundle_dest": str(tmp_path / "bundles"), "support_bundle_platform": "fdo",
+                             "support_bundle_timeout": 3, "support_bundle_fdo_download": True,
+                             "support_bundle_fallback": False}, limit=fdo.name)
+    assert result.rc != 0
+    assert "did not finish within 3 seconds; it was stopped" in result.output, result.output
+    assert "tfe-support-bundle-partial.tar.gz" in result.output  # named as removed
+    pid = fdo.sh("cat /opt/standin/hang.pid").stdout.strip()
+    assert fdo.sh("test -d /proc/%s" % pid, check=False).returncode != 0, "the hanging command still runs"
+    assert fdo.listing("/run/terraform-enterprise/support-bundles") == []
+    assert fdo.listing(HOST_DIR) == []
+    assert fdo.sh("cat /opt/standin/download-state").stdout.strip() == "disabled"
+
+
 def test_every_run_makes_a_new_bundle_and_the_host_keeps_only_the_newest(stand_ins, tmp_path):
     replicated = stand_ins["replicated"]
     dest = tmp_path / "bundles"
