@@ -122,8 +122,10 @@ build: venv
 demo: venv images
 	@set -a; . $(TMP)/images.env; set +a; $(BIN)/python hack/demo.py
 
+# The tool_versions module at N=300 versions; then install.yml's first converge against an idempotent re-run.
 benchmark: venv
 	$(BIN)/python tests/benchmarks/tool_versions.py
+	$(BIN)/python tests/benchmarks/install_rerun.py
 
 clean:
 	rm -rf $(TMP) tests/output
