@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Make sure the host has what the test rig needs: a Docker engine that answers, and debootstrap.
-# As root on Debian/Ubuntu it installs Debian's docker.io and debootstrap and starts dockerd itself;
+# Make sure the host has what the test rig needs: a Docker engine that answers, debootstrap, and gpg (the
+# support-bundle tests encrypt and decrypt). As root on Debian/Ubuntu it installs Debian's docker.io, debootstrap
+# and gnupg and starts dockerd itself;
 # anywhere else it stops with a message naming exactly what to install.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v iptables >/dev/null || missing+=(iptables)
+command -v gpg >/dev/null || missing+=(gnupg)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if is_debian_root; then
@@ -19,11 +21,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${missing[@]}" >/dev/null
-  elif ! docker info >/dev/null 2>&1 || ! command -v debootstrap >/dev/null; then
+  elif ! docker info >/dev/null 2>&1 || ! command -v debootstrap >/dev/null || ! command -v gpg >/dev/null; then
     cat >&2 <<MSG
-The test rig needs a Docker engine and debootstrap, and this machine lacks: ${missing[*]}.
-On Debian or Ubuntu, as root:   apt-get install docker.io debootstrap iptables && dockerd &
-Elsewhere: install Docker Engine (https://docs.docker.com/engine/install/) and debootstrap, start the
+The test rig needs a Docker engine, debootstrap and gpg, and this machine lacks: ${missing[*]}.
+On Debian or Ubuntu, as root:   apt-get install docker.io debootstrap iptables gnupg && dockerd &
+Elsewhere: install Docker Engine (https://docs.docker.com/engine/install/), debootstrap and GnuPG, start the
 engine, make sure 'docker info' works for this user, then run make again.
 MSG
     exit 1
