@@ -49,12 +49,23 @@ _value:
 """
 
 import ipaddress
+import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ptfe.ops.plugins.module_utils._validation import Checker
+from ansible_collections.ptfe.ops.plugins.module_utils._validation import Checker, has_control
 
 ENCRYPTION_PASSWORD_MIN = 16
+#: The settings the role writes itself: tfe_fdo_extra_settings must not override them (a TFE_IACT_SUBNETS there
+#: would bypass the refusal of 0.0.0.0/0).
+MANAGED = frozenset((
+    "TFE_ADMIN_HTTPS_PORT", "TFE_DATABASE_HOST", "TFE_DATABASE_NAME", "TFE_DATABASE_PARAMETERS", "TFE_DATABASE_PASSWORD",
+    "TFE_DATABASE_USER", "TFE_ENCRYPTION_PASSWORD", "TFE_HOSTNAME", "TFE_HTTPS_PORT", "TFE_HTTP_PORT", "TFE_IACT_SUBNETS",
+    "TFE_IACT_TIME_LIMIT", "TFE_IACT_TOKEN", "TFE_IACT_TRUSTED_PROXIES", "TFE_LICENSE", "TFE_OBJECT_STORAGE_S3_ACCESS_KEY_ID",
+    "TFE_OBJECT_STORAGE_S3_BUCKET", "TFE_OBJECT_STORAGE_S3_ENDPOINT", "TFE_OBJECT_STORAGE_S3_REGION",
+    "TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY", "TFE_OBJECT_STORAGE_TYPE", "TFE_OPERATIONAL_MODE", "TFE_REDIS_HOST",
+    "TFE_TLS_CA_BUNDLE_FILE", "TFE_TLS_CERT_FILE", "TFE_TLS_KEY_FILE"))
+SETTING_NAME = r"TFE_[A-Z0-9_]{1,100}"
 HOSTNAME_RULE = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
 SECRETS = ("tfe_fdo_encryption_password", "tfe_fdo_license", "tfe_fdo_iact_token", "tfe_fdo_database_password",
            "tfe_fdo_s3_secret_access_key")
@@ -124,7 +135,33 @@ def tfe_fdo_input_problems(settings):
             check.required(name, "tfe_fdo_operational_mode is %s" % mode)
     if mode == "active-active":
         check.required("tfe_fdo_redis_host", "tfe_fdo_operational_mode is active-active")
-    return check.problems
+    # Every value lands on a line of its own in the env file (NAME=value, no quoting): a newline would add a
+    # setting of its own.
+    for name in sorted(settings):
+        if name.startswith("tfe_fdo_") and isinstance(settings[name], str):
+            check.text(name)
+    _extra_settings(check)
+    return list(dict.fromkeys(check.problems))  # a value refused by its own rule and by the line rule: once
+
+
+def _extra_settings(check):
+    extra = check.params.get("tfe_fdo_extra_settings")
+    if extra is None:
+        return
+    if not isinstance(extra, dict):
+        check.add("tfe_fdo_extra_settings must be a mapping of TFE_* setting names to values")
+        return
+    for name in sorted(extra, key=str):
+        value = extra[name]
+        if not isinstance(name, str) or not re.fullmatch(SETTING_NAME, name):
+            check.add("tfe_fdo_extra_settings: %r is not a setting name such as TFE_LOG_FORWARDING_ENABLED "
+                      "(TFE_ then capital letters, digits and _)" % (name,))
+        elif name in MANAGED:
+            check.add("tfe_fdo_extra_settings: %s is set by the role's own variable; set that instead" % name)
+        elif isinstance(value, (dict, list)) or value is None:
+            check.add("tfe_fdo_extra_settings.%s must be a string, a number or a boolean" % name)
+        elif has_control(str(value)):
+            check.add("tfe_fdo_extra_settings.%s must not contain a newline or another control character" % name)
 
 
 class FilterModule(object):

@@ -66,10 +66,31 @@ def test_good_settings_have_no_problem():
     ({"tfe_fdo_operational_mode": "cluster"}, "tfe_fdo_operational_mode must be one of disk, external, active-active"),
     ({"tfe_fdo_operational_mode": "external"}, "tfe_fdo_database_host must be set: tfe_fdo_operational_mode is external"),
     ({"tfe_fdo_operational_mode": "active-active"}, "tfe_fdo_redis_host must be set"),
+    # each value is one line of the env file: a newline must never add a setting of its own
+    ({"tfe_fdo_database_host": "db.example\nTFE_IACT_SUBNETS=0.0.0.0/0"},
+     "tfe_fdo_database_host must not contain a newline"),
+    ({"tfe_fdo_s3_region": "eu-west-1\rX"}, "tfe_fdo_s3_region must not contain a newline"),
+    ({"tfe_fdo_extra_settings": {"TFE_LOG_FORWARDING_ENABLED": "true\nTFE_IACT_SUBNETS=0.0.0.0/0"}},
+     "tfe_fdo_extra_settings.TFE_LOG_FORWARDING_ENABLED must not contain a newline"),
+    ({"tfe_fdo_extra_settings": {"TFE_IACT_SUBNETS": "0.0.0.0/0"}},
+     "tfe_fdo_extra_settings: TFE_IACT_SUBNETS is set by the role's own variable"),
+    ({"tfe_fdo_extra_settings": {"tfe_lowercase": "x"}}, "tfe_fdo_extra_settings: 'tfe_lowercase' is not a setting name"),
+    ({"tfe_fdo_extra_settings": {"TFE_X\nTFE_IACT_SUBNETS": "x"}}, "is not a setting name"),
+    ({"tfe_fdo_extra_settings": {"TFE_X": ["a"]}}, "tfe_fdo_extra_settings.TFE_X must be a string, a number or a boolean"),
+    ({"tfe_fdo_extra_settings": "TFE_X=1"}, "tfe_fdo_extra_settings must be a mapping"),
 ], ids=lambda value: str(value)[:40])
 def test_each_problem_names_its_variable(overrides, expected):
     found = problems(**overrides)
     assert any(expected in problem for problem in found), found
+
+
+def test_extra_settings_that_the_role_does_not_manage_are_accepted():
+    assert problems(tfe_fdo_extra_settings={"TFE_LOG_FORWARDING_ENABLED": True, "TFE_CAPACITY_CONCURRENCY": 10}) == []
+
+
+def test_a_value_refused_by_two_rules_is_reported_once():
+    found = problems(tfe_fdo_encryption_password=PASSWORD + "\n")
+    assert found == ["tfe_fdo_encryption_password must not contain a newline or another control character"]
 
 
 def test_a_secret_is_never_quoted():
