@@ -125,6 +125,7 @@ demo: venv images
 # The tool_versions module at N=300 versions; then install.yml's first converge against an idempotent re-run.
 benchmark: venv
 	$(BIN)/python tests/benchmarks/tool_versions.py
+	$(BIN)/python tests/benchmarks/state_migrate.py
 	$(BIN)/python tests/benchmarks/install_rerun.py
 
 clean:
