@@ -41,7 +41,6 @@ def assert_no_canary(dest, output):
         assert canary not in output, canary
 
 
-
 def still_runs(host, pid, settle=5.0):
     """Whether process ``pid`` on ``host`` still runs ``settle`` seconds after the play ended. A killed process
     whose parent died before reaping it is a zombie (state Z) until the container's init reaps it: it no longer
