@@ -49,6 +49,18 @@ CASES = [
          "token_file: directory /nonexistent-dir-bi does not exist"),
     case("ptfe_initial_admin", "token_file_dir", {"token_file": "/tmp"}, "token_file: /tmp is a directory"),
     case("ptfe_initial_admin", "address_javascript", {"address": "javascript:alert(1)"}, "address must be a URL"),
+    # where the admin token is kept (custody)
+    case("ptfe_initial_admin", "custody_unknown", {"custody": "vault"}, "custody"),
+    case("ptfe_initial_admin", "s3_without_bucket", {"custody": "s3", "s3_object": "ptfe/admin-token.json"},
+         "s3_bucket is required when custody=s3"),
+    case("ptfe_initial_admin", "s3_object_prefix", {"custody": "s3", "s3_bucket": "ops-keys", "s3_object": "ptfe/"},
+         "s3_object must name an object, not a prefix ending in /"),
+    case("ptfe_initial_admin", "s3_options_with_file", {"s3_bucket": "ops-keys"}, "s3_bucket is only used with custody=s3"),
+    case("ptfe_initial_admin", "s3_bucket_newline", {"custody": "s3", "s3_bucket": "ops-keys\n",
+                                                     "s3_object": "ptfe/admin-token.json"}, "s3_bucket"),
+    case("ptfe_initial_admin", "s3_endpoint_http", {"custody": "s3", "s3_bucket": "ops-keys",
+                                                    "s3_object": "ptfe/admin-token.json",
+                                                    "s3_endpoint_url": "http://127.0.0.1:9"}, "s3_endpoint_url"),
     # ptfe_organization
     case("ptfe_organization", "name_slash", {"name": "acme/../admin"}, "name must be 1 to 100 letters"),
     case("ptfe_organization", "name_newline", {"name": "acme\n"}, "name must not contain a newline"),
