@@ -56,6 +56,12 @@ class Gpg:
     def decrypt(self, path):
         return self.run("--decrypt", str(path)).stdout
 
+    def stop(self):
+        """Stop the gpg-agent that gpg started for this home (it outlives the tests otherwise)."""
+        if shutil.which("gpgconf"):
+            subprocess.run(["gpgconf", "--homedir", self.home, "--kill", "gpg-agent"], capture_output=True, check=False,
+                           timeout=30)
+
 
 def seed_tarball():
     buffer = io.BytesIO()
@@ -97,7 +103,11 @@ class Host(ContainerTarget):
 def gpg(tmp_path_factory):
     if shutil.which("gpg") is None:
         pytest.fail("gpg is not installed on the controller: these tests need it (bindep.txt: gnupg)")
-    return Gpg(tmp_path_factory.mktemp("gnupg"))
+    keys = Gpg(tmp_path_factory.mktemp("gnupg"))
+    try:
+        yield keys
+    finally:
+        keys.stop()
 
 
 @pytest.fixture(scope="session")
