@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -111,7 +112,7 @@ def system_ping(req):
         if limit > 0 and last is not None and now - last < 1.0 / limit:
             return Response(429, {"errors": ["too many requests"]})
         _PING_TIMES[req.token] = now
-    return Response(200, "pong", content_type="application/json; charset=utf-8")
+    return Response(200, json.dumps("pong"), content_type="application/json; charset=utf-8")
 
 
 @route("GET", r"/api/v1/nodes/readiness", while_booting=True)

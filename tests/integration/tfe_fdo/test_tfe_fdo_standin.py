@@ -107,7 +107,7 @@ def test_serves_the_health_endpoints_and_the_system_api(tfe, tls):
     assert requests.get(admin + "/api/v1/ping", verify=tls["ca"], timeout=5).status_code == 403
     pong = requests.get(admin + "/api/v1/ping", verify=tls["ca"], timeout=5,
                         headers={"Authorization": "Bearer " + SYSTEM_TOKEN})
-    assert pong.status_code == 200 and pong.text.strip("\"") == "pong"
+    assert pong.status_code == 200 and pong.json() == "pong"
 
 
 def test_tfectl(tfe):
