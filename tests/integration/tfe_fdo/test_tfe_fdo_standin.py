@@ -169,7 +169,9 @@ def test_node_drain_turns_readiness_to_draining(image, tls):
     ({"TFE_OPERATIONAL_MODE": "external"}, "TFE_DATABASE_HOST: is required and not set"),
     ({"TFE_OPERATIONAL_MODE": "external", "TFE_DATABASE_HOST": "127.0.0.1:1", "TFE_DATABASE_NAME": "tfe",
       "TFE_DATABASE_USER": "tfe", "TFE_DATABASE_PASSWORD": "db-" + secrets.token_hex(8),
-      "TFE_OBJECT_STORAGE_TYPE": "s3", "TFE_OBJECT_STORAGE_S3_BUCKET": "tfe"},
+      "TFE_OBJECT_STORAGE_TYPE": "s3", "TFE_OBJECT_STORAGE_S3_BUCKET": "tfe",
+      "TFE_OBJECT_STORAGE_S3_ENDPOINT": "http://127.0.0.1:1", "TFE_OBJECT_STORAGE_S3_ACCESS_KEY_ID": "AKIATFE",
+      "TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY": "s3-" + secrets.token_hex(8)},
      "TFE_DATABASE_HOST: cannot connect to 127.0.0.1:1"),
 ], ids=["cert-missing", "hostname-missing", "iact-everyone", "iact-bad-cidr", "password-short", "license-missing",
         "mode-unknown", "iact-time-limit", "admin-port", "external-no-db", "external-db-unreachable"])

@@ -1,0 +1,207 @@
+"""The TFE FDO stand-in (tests/images/tfe-fdo) in external mode against real services: it logs in to Debian 12's
+PostgreSQL 15 (tests/images/debian12-postgres, scram-sha-256) and asks moto's S3 server (over HTTPS, its CA in
+TFE_TLS_CA_BUNDLE_FILE, signatures checked for real) for its bucket. With good settings it becomes ready; a wrong
+password, database, bucket, access key, secret or endpoint is named on stderr, its secret value never, and the
+container never becomes ready."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.emulators.tls import make_ca_and_cert
+from tests.integration.conftest import ROOT
+from tests.integration.tfe_fdo.test_tfe_fdo_standin import IACT, LICENSE, PASSWORD, docker, image, settings
+
+__all__ = ["image"]  # the stand-in image's fixture, shared with test_tfe_fdo_standin.py
+
+DB_USER = "tfe"
+DB_NAME = "tfe"
+DB_PASSWORD = "pg-" + secrets.token_hex(12)
+BUCKET = "tfe-objects"
+REGION = "us-east-1"
+WRONG = "wrong-" + secrets.token_hex(12)  # a wrong password or secret: never printed either
+
+
+def wait_for(what, probe, timeout, why):
+    """Call ``probe`` until it is true; fail with ``why()`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not probe():
+        assert time.monotonic() < deadline, "%s: %s" % (what, why())
+        time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def gateway(image):
+    """The address the containers on the default bridge reach this machine at."""
+    route = docker("run", "--rm", "--entrypoint", "ip", image, "-4", "route", "show", "default")
+    match = re.search(r"default via (\S+)", route.stdout)
+    assert match, route.stdout + route.stderr
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory, gateway):
+    """The stand-in's certificate, and moto's for the gateway address; the CA bundle trusts both CAs."""
+    directory = tmp_path_factory.mktemp("tfe-ext-tls")
+    ca_path, cert, key = make_ca_and_cert(str(directory))
+    moto_ca, moto_cert, moto_key = make_ca_and_cert(str(directory), hosts=(gateway,), name="moto-")
+    bundle = directory / "bundle.pem"
+    bundle.write_text(Path(ca_path).read_text() + Path(moto_ca).read_text())
+    for path in (cert, key, ca_path, bundle):
+        Path(path).chmod(0o644)  # read by the container's user through the bind mount
+    return {"dir": str(directory), "ca": ca_path, "cert": "/etc/tfe-tls/" + Path(cert).name,
+            "key": "/etc/tfe-tls/" + Path(key).name, "bundle": "/etc/tfe-tls/bundle.pem",
+            "moto_ca": moto_ca, "moto_cert": moto_cert, "moto_key": moto_key}
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory, gateway, tls):
+    """moto's S3 server on the gateway address (a free port, HTTPS) with the bucket and an IAM user allowed s3:*;
+    then IAM authentication is turned on, so that a wrong access key or secret is refused. Yields (URL, key)."""
+    log_path = tmp_path_factory.mktemp("tfe-ext-moto") / "moto.log"
+    exe = Path(sys.executable).with_name("moto_server")
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([str(exe), "-H", gateway, "-p", "0", "-c", tls["moto_cert"], "-k", tls["moto_key"]],
+                                stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        def printed_url():
+            match = re.search(r"Running on (https://\S+:\d+)", log_path.read_text())
+            return match.group(1) if match else None
+
+        wait_for("moto_server", lambda: printed_url() or proc.poll() is not None, 30, log_path.read_text)
+        url = printed_url()
+        assert url, log_path.read_text()
+        boto = {"endpoint_url": url, "region_name": REGION, "verify": tls["moto_ca"],
+                "aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
+        import boto3  # pylint: disable=import-outside-toplevel
+
+        iam = boto3.client("iam", **boto)
+        iam.create_user(UserName="tfe")
+        iam.put_user_policy(UserName="tfe", PolicyName="objects", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="tfe")["AccessKey"]
+        boto3.client("s3", **boto).create_bucket(Bucket=BUCKET)
+        # From now on every request must be signed by a known access key with its secret.
+        assert requests.post(url + "/moto-api/reset-auth", data=b"0", verify=tls["moto_ca"], timeout=10).ok
+        yield url, key
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """One PostgreSQL 15 container on the default bridge (no published port); yields its address."""
+    built = subprocess.run([str(ROOT / "tests" / "images" / "build.sh"), "debian12-postgres"], capture_output=True,
+                           text=True, check=False, timeout=900)
+    assert built.returncode == 0, built.stderr[-3000:]
+    name = "tfe-ext-pg-%s" % uuid.uuid4().hex[:8]
+    run = docker("run", "-d", "--name", name, "-e", "PG_USER=" + DB_USER, "-e", "PG_PASSWORD=" + DB_PASSWORD,
+                 "-e", "PG_DB=" + DB_NAME, built.stdout.strip().splitlines()[-1], "pg-start")
+    try:
+        assert run.returncode == 0, run.stderr
+        wait_for("PostgreSQL", lambda: "ready to accept connections" in docker("logs", name).stderr, 60,
+                 lambda: docker("logs", name).stderr)
+        address = docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", name).stdout.strip()
+        assert address, docker("inspect", name).stdout
+        yield address
+        assert DB_PASSWORD not in docker("logs", name).stderr + docker("logs", name).stdout
+    finally:
+        docker("rm", "-f", name)
+
+
+@pytest.fixture(scope="module")
+def external(postgres, s3, tls):
+    """The external-mode settings that work, as a dict."""
+    url, key = s3
+    return {
+        "TFE_HOSTNAME": "tfe.example.com", "TFE_TLS_CERT_FILE": tls["cert"], "TFE_TLS_KEY_FILE": tls["key"],
+        "TFE_TLS_CA_BUNDLE_FILE": tls["bundle"], "TFE_OPERATIONAL_MODE": "external",
+        "TFE_DATABASE_HOST": "%s:5432" % postgres, "TFE_DATABASE_NAME": DB_NAME, "TFE_DATABASE_USER": DB_USER,
+        "TFE_DATABASE_PASSWORD": DB_PASSWORD, "TFE_DATABASE_PARAMETERS": "sslmode=disable",
+        "TFE_OBJECT_STORAGE_TYPE": "s3", "TFE_OBJECT_STORAGE_S3_BUCKET": BUCKET,
+        "TFE_OBJECT_STORAGE_S3_REGION": REGION, "TFE_OBJECT_STORAGE_S3_ENDPOINT": url,
+        "TFE_OBJECT_STORAGE_S3_ACCESS_KEY_ID": key["AccessKeyId"],
+        "TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+    }
+
+
+def secret_values(external):
+    return [PASSWORD, LICENSE, IACT, DB_PASSWORD, WRONG, external["TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY"]]
+
+
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"TFE_OBJECT_STORAGE_S3_USE_INSTANCE_PROFILE": "true", "TFE_OBJECT_STORAGE_S3_ACCESS_KEY_ID": None,
+     "TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY": None},
+], ids=["access-key", "instance-profile"])
+def test_good_settings_make_the_stand_in_ready(image, tls, external, overrides):
+    name = "tfe-ext-it-%s" % uuid.uuid4().hex[:8]
+    run = docker("run", "-d", "--name", name, "-v", "%s:/etc/tfe-tls:ro" % tls["dir"], "-p", "127.0.0.1::443",
+                 *settings(tls, **dict(external, **overrides)), image)
+    try:
+        assert run.returncode == 0, run.stderr
+        port = docker("port", name, "443/tcp").stdout.split()[0].rsplit(":", 1)[1]
+        url = "https://127.0.0.1:%s/api/v1/health/readiness" % port
+
+        def ready():
+            try:
+                return requests.get(url, verify=tls["ca"], timeout=2).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_for("readiness", ready, 30, lambda: docker("logs", name).stderr)
+        logs = docker("logs", name)
+        assert "(external mode)" in logs.stderr and "startup check failed" not in logs.stderr
+        config = docker("exec", name, "tfectl", "app", "config")
+        assert config.returncode == 0, config.stderr
+        shown = json.loads(config.stdout)
+        assert shown["TFE_DATABASE_PASSWORD"] == "(redacted)" and shown["TFE_DATABASE_USER"] == DB_USER
+        if "TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY" in shown:
+            assert shown["TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY"] == "(redacted)"
+        for secret in secret_values(external):
+            assert secret not in config.stdout + logs.stdout + logs.stderr
+    finally:
+        docker("rm", "-f", name)
+
+
+@pytest.mark.parametrize("overrides, problem", [
+    ({"TFE_DATABASE_PASSWORD": WRONG},
+     'TFE_DATABASE_PASSWORD: authentication as tfe failed: password authentication failed for user "tfe"'),
+    ({"TFE_DATABASE_NAME": "nosuchdb"}, 'TFE_DATABASE_NAME: database "nosuchdb" does not exist'),
+    ({"TFE_DATABASE_PARAMETERS": "sslmode=require"}, "TFE_DATABASE_PARAMETERS: sslmode=require, but the server at "),
+    ({"TFE_OBJECT_STORAGE_S3_BUCKET": "nosuchbucket"}, "TFE_OBJECT_STORAGE_S3_BUCKET: bucket nosuchbucket does not "),
+    ({"TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY": WRONG}, "TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY: is not the secret "
+                                                         "of access key "),
+    ({"TFE_OBJECT_STORAGE_S3_ACCESS_KEY_ID": "AKIAUNKNOWNUNKNOWN00"},
+     "TFE_OBJECT_STORAGE_S3_ACCESS_KEY_ID: the object store does not know access key AKIAUNKNOWNUNKNOWN00"),
+    ({"TFE_OBJECT_STORAGE_S3_ENDPOINT": "https://127.0.0.1:1"},
+     "TFE_OBJECT_STORAGE_S3_ENDPOINT: cannot connect to https://127.0.0.1:1"),
+], ids=["db-password", "db-name", "db-sslmode-require", "s3-bucket", "s3-secret", "s3-access-key", "s3-endpoint"])
+def test_a_bad_external_setting_is_named_and_the_stand_in_never_becomes_ready(image, tls, external, overrides,
+                                                                             problem):
+    name = "tfe-ext-it-%s" % uuid.uuid4().hex[:8]
+    try:
+        run = docker("run", "--name", name, "-v", "%s:/etc/tfe-tls:ro" % tls["dir"],
+                     *settings(tls, **dict(external, **overrides)), image, timeout=60)
+        assert run.returncode == 1, run.stderr
+        assert run.stderr.count("startup check failed: ") == 1, run.stderr
+        assert "startup check failed: " + problem in run.stderr
+        for secret in secret_values(external):
+            assert secret not in run.stderr + run.stdout
+    finally:
+        docker("rm", "-f", name)
