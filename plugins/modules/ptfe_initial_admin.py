@@ -30,12 +30,17 @@ description:
   - With O(custody=s3) the token is also kept in a versioned S3 bucket under SSE-KMS, bound to the
     installation's address, so that a later run in a fresh container (an AWX job) finds it without O(token_file).
     The bucket is checked before the admin is created, so a token is never created with nowhere to keep it.
+  - With O(custody=vault_kv) the token is kept the same way as a secret of a Vault (or OpenBao) KV secrets engine,
+    version 1 or 2 (written with check-and-set). Before the admin is created the module asks Vault whether its token
+    may write the secret (C(sys/capabilities-self)), so a token without the policy fails, naming the path, and the
+    installation keeps its unused IACT.
   - To create the first organization with the admin token, use M(ptfe.ops.ptfe_organization) with the same
     O(token_file). To only ask whether a stored token still works as a site admin's, use
     M(ptfe.ops.ptfe_initial_admin_info).
 extends_documentation_fragment:
   - ptfe.ops.ptfe
   - ptfe.ops.attributes
+  - ptfe.ops.admin_token_vault_kv
   - ptfe.ops.admin_token
 options:
   token:
@@ -69,7 +74,8 @@ options:
         detect an earlier run, and written (atomically, mode C(0600)) when the admin is created or O(token) is
         given.
       - Its directory must exist.
-      - With O(custody=s3) it is a working copy of the stored token for later tasks of the same job, optional.
+      - With O(custody=s3) or O(custody=vault_kv) it is a working copy of the stored token for later tasks of the
+        same job, optional.
     type: path
   assume_initialized:
     description:
@@ -96,7 +102,7 @@ attributes:
         installation refusing the IACT.
 notes:
   - The returned RV(token) is a secret. Run this module with C(no_log=true) and keep the token in
-    O(token_file), or with O(custody=s3) where it outlives the controller.
+    O(token_file), or with O(custody=s3) or O(custody=vault_kv) where it outlives the controller.
   - If the installation refuses the IACT (HTTP 404) and no working site-admin token is known, the module cannot
     tell an installation that already has its admin from a wrong IACT. It fails, naming the IACT as the likely
     cause, unless O(assume_initialized=true).
@@ -139,6 +145,22 @@ EXAMPLES = r"""
     email: ops@example.com
   delegate_to: localhost
   run_once: true
+
+- name: Create the first admin and keep its token in Vault's KV engine, for later jobs in fresh containers
+  ptfe.ops.ptfe_initial_admin:
+    address: https://ptfe.example.com
+    # vault_url and vault_token come from VAULT_ADDR and VAULT_TOKEN (the Vault credential of an AWX job).
+    custody: vault_kv
+    vault_kv_mount: secret
+    vault_kv_path: ptfe-ops/admin-token/ptfe.example.com
+    iact: "{{ iact.iact }}"
+    username: admin
+    email: ops@example.com
+    password: "{{ vault_ptfe_admin_password }}"
+  delegate_to: localhost
+  run_once: true
+  no_log: true
+  register: admin
 """
 
 RETURN = r"""
@@ -174,10 +196,12 @@ token_file:
   type: str
   sample: /srv/secrets/ptfe-admin.token
 stored_in:
-  description: The S3 object that keeps the token for later runs.
-  returned: when O(custody=s3)
+  description:
+    - The S3 object (C(s3://<bucket>/<object>)) or the Vault KV secret (C(vault-kv://<mount>/<path>)) that keeps
+      the token for later runs. Never holds a secret.
+  returned: when O(custody=s3) or O(custody=vault_kv)
   type: str
-  sample: s3://example-ops-secrets/ptfe-ops/admin-token/tfe1.example.com.json
+  sample: vault-kv://secret/ptfe-ops/admin-token/tfe1.example.com
 """
 
 import os
@@ -394,7 +418,7 @@ def run(module):
             if not module.check_mode:
                 custody.write(token, user)
             verb = "Would store" if module.check_mode else "Stored"
-            messages.append("%s the API token in %s (SSE-KMS, read back)." % (verb, custody.describe()))
+            messages.append("%s the API token in %s (%s)." % (verb, custody.describe(), custody.how))
 
     after = {"admin": "present" if (token or result["initialized"] or result["created"]) else "unknown"}
     if before["admin"] == "unknown" and result["created"]:
@@ -417,6 +441,8 @@ def main():
     check = module.checker()
     validate(check)
     module.fail_on_invalid(check.problems, "the initial admin")
+    if module.params["custody"] == "vault_kv":
+        module.require("hvac")
     with module.errors("create the initial admin",
                        writing="store the admin token in %s" % module.params["token_file"]):
         result = run(module)

@@ -22,10 +22,12 @@ description:
   - The token is the content of O(token_file) when that option is set (a missing or empty file means that no
     token is stored), otherwise O(token).
   - With O(custody=s3) the token stored in the S3 object is checked too, when O(token_file) holds none or one that is
-    not a site admin's. A run in a fresh container (an AWX job) finds the token there.
+    not a site admin's; with O(custody=vault_kv) the token stored in the Vault KV secret. A run in a fresh container
+    (an AWX job) finds the token there.
 extends_documentation_fragment:
   - ptfe.ops.ptfe
   - ptfe.ops.attributes.read_only
+  - ptfe.ops.admin_token_vault_kv
   - ptfe.ops.admin_token
 options:
   token:
@@ -78,6 +80,16 @@ EXAMPLES = r"""
   run_once: true
   no_log: true
   register: iact
+
+- name: Check the admin token kept in Vault's KV engine (a later AWX job, no token file)
+  ptfe.ops.ptfe_initial_admin_info:
+    address: https://ptfe.example.com
+    custody: vault_kv
+    vault_url: https://vault.example.com:8200
+    vault_kv_path: ptfe-ops/admin-token/ptfe.example.com
+  delegate_to: localhost
+  run_once: true
+  register: admin_info
 """
 
 RETURN = r"""
@@ -92,7 +104,8 @@ health_checks:
   type: int
   sample: 3
 token_source:
-  description: Where the checked token came from, V(token_file), V(token) or V(s3); V(null) when there is none.
+  description:
+    - Where the checked token came from, V(token_file), V(token), V(s3) or V(vault_kv); V(null) when there is none.
   returned: always
   type: str
   sample: token_file
@@ -174,7 +187,7 @@ def run(module):
         client.token = token
         user = client.account()
     if document and document["token"].strip() != token and not (user or {}).get("is-site-admin"):
-        token, source, where = document["token"].strip(), "s3", custody.describe()
+        token, source, where = document["token"].strip(), params["custody"], custody.describe()
         client.token = token
         user = client.account()
     if token is None:
@@ -198,6 +211,8 @@ def main():
     check = module.checker()
     validate(check)
     module.fail_on_invalid(check.problems, "ptfe_initial_admin_info")
+    if module.params["custody"] == "vault_kv":
+        module.require("hvac")
     with module.errors("check the stored admin token"):
         result = run(module)
     module.exit_json(**result)

@@ -1,6 +1,7 @@
 """ptfe_iact, ptfe_initial_admin, ptfe_organization, ptfe_health and ptfe_platform_info, given malformed input:
 refused by name before any request (the emulator's log stays empty), nothing created, no secret printed
-(harness.py)."""
+(harness.py). The admin token's Vault KV custody (ptfe_initial_admin, ptfe_initial_admin_info) has a table of its
+own, whose Vault is a listener that no connection may reach."""
 from __future__ import annotations
 
 import pytest
@@ -12,6 +13,8 @@ PASSWORD = "canary-admin-password-5b7c"
 URL_SECRET = "canary-url-secret-77a1"
 SYSTEM_TOKEN = "canary-system-token-3c9d"
 PRESET = "canary-preset-iact-0e4f"
+VAULT_TOKEN = "hvs.canary-bad-input-vault-token-2b8e"
+KV_PATH = "ptfe-ops/admin-token/ptfe.example.com"
 
 
 def case(module, case_id, options, names):
@@ -88,6 +91,49 @@ CASES = [
     case("ptfe_platform_info", "timeout_huge", {"timeout": 100000}, "timeout must be between 1 and 3600"),
 ]
 
+# Where the admin token is kept, custody=vault_kv: every vault_* option is given (the listener's URL and a canary
+# token unless the case says otherwise).
+KV = {"custody": "vault_kv", "vault_kv_path": KV_PATH}
+VAULT_CASES = [
+    case("ptfe_initial_admin", "kv_without_path", {"custody": "vault_kv"},
+         "vault_kv_path is required when custody=vault_kv"),
+    case("ptfe_initial_admin", "kv_path_dotdot", dict(KV, vault_kv_path="ptfe-ops/../sys/policy"),
+         "vault_kv_path must be a path without '.' or '..' parts"),
+    case("ptfe_initial_admin", "kv_path_newline", dict(KV, vault_kv_path=KV_PATH + "\nx"),
+         "vault_kv_path must not contain a newline or another control character"),
+    case("ptfe_initial_admin", "kv_path_query", dict(KV, vault_kv_path=KV_PATH + "?version=1"),
+         "vault_kv_path must be a path of parts made of letters"),
+    case("ptfe_initial_admin", "kv_mount_dotdot", dict(KV, vault_kv_mount="../sys"),
+         "vault_kv_mount must be a path without '.' or '..' parts"),
+    case("ptfe_initial_admin", "kv_url_http", dict(KV, vault_url="http://127.0.0.1:9"),
+         "vault_url must be a URL such as https"),
+    case("ptfe_initial_admin", "kv_url_path", dict(KV, vault_url="https://127.0.0.1:9/v1/secret"),
+         "vault_url must be the address of the server only"),
+    case("ptfe_initial_admin", "kv_url_userinfo", dict(KV, vault_url="https://ops:%s@127.0.0.1:9" % URL_SECRET),
+         "vault_url must not hold a user name or password"),
+    case("ptfe_initial_admin", "kv_version_3", dict(KV, vault_kv_version=3), "vault_kv_version"),
+    case("ptfe_initial_admin", "kv_token_newline", dict(KV, vault_token=VAULT_TOKEN + "\n"),
+         "vault_token must not contain a newline"),
+    case("ptfe_initial_admin", "kv_ca_relative", dict(KV, vault_ca_path="vault-ca.pem"),
+         "vault_ca_path must be an absolute path"),
+    case("ptfe_initial_admin", "kv_namespace_dotdot", dict(KV, vault_namespace="team/../root"),
+         "vault_namespace must be a namespace path without '.' or '..' parts"),
+    case("ptfe_initial_admin", "kv_with_s3_bucket", dict(KV, s3_bucket="ops-keys"),
+         "s3_bucket is only used with custody=s3, not with custody=vault_kv"),
+    case("ptfe_initial_admin", "s3_with_kv_path", {"custody": "s3", "s3_bucket": "ops-keys",
+                                                   "s3_object": "ptfe/admin-token.json", "vault_kv_path": KV_PATH},
+         "vault_kv_path is only used with custody=vault_kv, not with custody=s3"),
+    case("ptfe_initial_admin", "file_with_kv_path", {"vault_kv_path": KV_PATH},
+         "vault_kv_path is only used with custody=vault_kv, not with custody=file"),
+    case("ptfe_initial_admin_info", "kv_without_path", {"custody": "vault_kv"},
+         "vault_kv_path is required when custody=vault_kv"),
+    case("ptfe_initial_admin_info", "kv_path_dotdot", dict(KV, vault_kv_path="../admin"),
+         "vault_kv_path must be a path without '.' or '..' parts"),
+    case("ptfe_initial_admin_info", "s3_with_kv_version", {"custody": "s3", "s3_bucket": "ops-keys",
+                                                           "s3_object": "ptfe/admin.json", "vault_kv_version": 1},
+         "vault_kv_version is only used with custody=vault_kv, not with custody=s3"),
+]
+
 
 @pytest.fixture(scope="module")
 def batch(ptfe, tmp_path_factory):
@@ -104,3 +150,22 @@ def batch(ptfe, tmp_path_factory):
 def test_refused_by_name_before_any_request(batch, case):
     assert_refused(batch, case, canaries=(ADMIN_TOKEN, PASSWORD, URL_SECRET, SYSTEM_TOKEN, PRESET))
     assert batch.log == [], "a refused input still sent %d request(s): %s" % (len(batch.log), batch.log[:3])
+
+
+@pytest.fixture(scope="module")
+def vault_batch(ptfe, listener, tmp_path_factory):
+    ptfe.requests_log(clear=True)
+    common = {"default_address": ptfe.url, "default_ca_path": ptfe.ca_path, "default_password": PASSWORD,
+              "default_vault_url": listener.url, "default_vault_token": VAULT_TOKEN}
+    result = run_batch("bad_input/playbooks/ptfe_initial_admin_vault_kv.yml", VAULT_CASES,
+                       tmp_path_factory.mktemp("vault-cases"), common)
+    result.log, result.connections = ptfe.requests_log(), listener.connections
+    return result
+
+
+@pytest.mark.parametrize("case", VAULT_CASES, ids=[case.id for case in VAULT_CASES])
+def test_vault_kv_custody_refused_by_name_before_any_request(vault_batch, case):
+    assert_refused(vault_batch, case, canaries=(PASSWORD, URL_SECRET, VAULT_TOKEN))
+    assert vault_batch.log == [], "a refused input still sent %d request(s): %s" % (len(vault_batch.log),
+                                                                                  vault_batch.log[:3])
+    assert vault_batch.connections == 0, "a refused input still connected to Vault"
