@@ -1,5 +1,5 @@
 """The TFE FDO stand-in (tests/images/tfe-fdo) in external mode against real services: it logs in to Debian 12's
-PostgreSQL 15 (tests/images/debian12-postgres, scram-sha-256) and asks moto's S3 server (over HTTPS, its CA in
+PostgreSQL 15 (tests/images/debian12-postgres, scram-sha-256, TLS offered) and asks moto's S3 server (over HTTPS, its CA in
 TFE_TLS_CA_BUNDLE_FILE, signatures checked for real) for its bucket. With good settings it becomes ready; a wrong
 password, database, bucket, access key, secret or endpoint is named on stderr, its secret value never, and the
 container never becomes ready."""
@@ -51,17 +51,20 @@ def gateway(image):
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory, gateway):
-    """The stand-in's certificate, and moto's for the gateway address; the CA bundle trusts both CAs."""
+    """The stand-in's certificate, moto's for the gateway address and PostgreSQL's for db.tfe.test (not for its
+    address); the CA bundle trusts the three CAs."""
     directory = tmp_path_factory.mktemp("tfe-ext-tls")
     ca_path, cert, key = make_ca_and_cert(str(directory))
     moto_ca, moto_cert, moto_key = make_ca_and_cert(str(directory), hosts=(gateway,), name="moto-")
+    pg_ca, pg_cert, pg_key = make_ca_and_cert(str(directory), hosts=("db.tfe.test",), name="pg-")
     bundle = directory / "bundle.pem"
-    bundle.write_text(Path(ca_path).read_text() + Path(moto_ca).read_text())
-    for path in (cert, key, ca_path, bundle):
-        Path(path).chmod(0o644)  # read by the container's user through the bind mount
+    bundle.write_text("".join(Path(p).read_text() for p in (ca_path, moto_ca, pg_ca)))
+    for path in (cert, key, ca_path, bundle, pg_cert, pg_key):
+        Path(path).chmod(0o644)  # read by the containers through the bind mount
     return {"dir": str(directory), "ca": ca_path, "cert": "/etc/tfe-tls/" + Path(cert).name,
             "key": "/etc/tfe-tls/" + Path(key).name, "bundle": "/etc/tfe-tls/bundle.pem",
-            "moto_ca": moto_ca, "moto_cert": moto_cert, "moto_key": moto_key}
+            "moto_ca": moto_ca, "moto_cert": moto_cert, "moto_key": moto_key,
+            "pg_cert": "/etc/tfe-tls/" + Path(pg_cert).name, "pg_key": "/etc/tfe-tls/" + Path(pg_key).name}
 
 
 @pytest.fixture(scope="module")
@@ -104,14 +107,15 @@ def s3(tmp_path_factory, gateway, tls):
 
 
 @pytest.fixture(scope="module")
-def postgres():
-    """One PostgreSQL 15 container on the default bridge (no published port); yields its address."""
+def postgres(tls):
+    """One PostgreSQL 15 container on the default bridge (no published port), offering TLS; yields its address."""
     built = subprocess.run([str(ROOT / "tests" / "images" / "build.sh"), "debian12-postgres"], capture_output=True,
                            text=True, check=False, timeout=900)
     assert built.returncode == 0, built.stderr[-3000:]
     name = "tfe-ext-pg-%s" % uuid.uuid4().hex[:8]
     run = docker("run", "-d", "--name", name, "-e", "PG_USER=" + DB_USER, "-e", "PG_PASSWORD=" + DB_PASSWORD,
-                 "-e", "PG_DB=" + DB_NAME, built.stdout.strip().splitlines()[-1], "pg-start")
+                 "-e", "PG_DB=" + DB_NAME, "-v", "%s:/etc/tfe-tls:ro" % tls["dir"],
+                 "-e", "PG_SSL_CERT_FILE=" + tls["pg_cert"], "-e", "PG_SSL_KEY_FILE=" + tls["pg_key"], built.stdout.strip().splitlines()[-1], "pg-start")
     try:
         assert run.returncode == 0, run.stderr
         wait_for("PostgreSQL", lambda: "ready to accept connections" in docker("logs", name).stderr, 60,
@@ -146,9 +150,10 @@ def secret_values(external):
 
 @pytest.mark.parametrize("overrides", [
     {},
+    {"TFE_DATABASE_PARAMETERS": "sslmode=verify-ca"},
     {"TFE_OBJECT_STORAGE_S3_USE_INSTANCE_PROFILE": "true", "TFE_OBJECT_STORAGE_S3_ACCESS_KEY_ID": None,
      "TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY": None},
-], ids=["access-key", "instance-profile"])
+], ids=["access-key", "database-tls", "instance-profile"])
 def test_good_settings_make_the_stand_in_ready(image, tls, external, overrides):
     name = "tfe-ext-it-%s" % uuid.uuid4().hex[:8]
     run = docker("run", "-d", "--name", name, "-v", "%s:/etc/tfe-tls:ro" % tls["dir"], "-p", "127.0.0.1::443",
@@ -183,23 +188,25 @@ def test_good_settings_make_the_stand_in_ready(image, tls, external, overrides):
     ({"TFE_DATABASE_PASSWORD": WRONG},
      'TFE_DATABASE_PASSWORD: authentication as tfe failed: password authentication failed for user "tfe"'),
     ({"TFE_DATABASE_NAME": "nosuchdb"}, 'TFE_DATABASE_NAME: database "nosuchdb" does not exist'),
-    ({"TFE_DATABASE_PARAMETERS": "sslmode=require"}, "TFE_DATABASE_PARAMETERS: sslmode=require, but the server at "),
+    ({"TFE_DATABASE_PARAMETERS": "sslmode=verify-full"}, "TFE_DATABASE_PARAMETERS: TLS to the database at {db} failed "
+                                                         "(sslmode=verify-full): IP address mismatch"),
     ({"TFE_OBJECT_STORAGE_S3_BUCKET": "nosuchbucket"}, "TFE_OBJECT_STORAGE_S3_BUCKET: bucket nosuchbucket does not "),
-    ({"TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY": WRONG}, "TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY: is not the secret "
-                                                         "of access key "),
+    ({"TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY": WRONG},
+     "TFE_OBJECT_STORAGE_S3_SECRET_ACCESS_KEY: is not the secret of access key {key}: The request signature"),
     ({"TFE_OBJECT_STORAGE_S3_ACCESS_KEY_ID": "AKIAUNKNOWNUNKNOWN00"},
      "TFE_OBJECT_STORAGE_S3_ACCESS_KEY_ID: the object store does not know access key AKIAUNKNOWNUNKNOWN00"),
     ({"TFE_OBJECT_STORAGE_S3_ENDPOINT": "https://127.0.0.1:1"},
      "TFE_OBJECT_STORAGE_S3_ENDPOINT: cannot connect to https://127.0.0.1:1"),
-], ids=["db-password", "db-name", "db-sslmode-require", "s3-bucket", "s3-secret", "s3-access-key", "s3-endpoint"])
-def test_a_bad_external_setting_is_named_and_the_stand_in_never_becomes_ready(image, tls, external, overrides,
-                                                                             problem):
+], ids=["db-password", "db-name", "db-tls-hostname", "s3-bucket", "s3-secret", "s3-access-key", "s3-endpoint"])
+def test_a_bad_external_setting_is_named_and_never_ready(image, tls, external, overrides, problem):
     name = "tfe-ext-it-%s" % uuid.uuid4().hex[:8]
     try:
         run = docker("run", "--name", name, "-v", "%s:/etc/tfe-tls:ro" % tls["dir"],
                      *settings(tls, **dict(external, **overrides)), image, timeout=60)
         assert run.returncode == 1, run.stderr
         assert run.stderr.count("startup check failed: ") == 1, run.stderr
+        problem = problem.format(db=external["TFE_DATABASE_HOST"].split(":")[0],
+                                 key=external["TFE_OBJECT_STORAGE_S3_ACCESS_KEY_ID"])
         assert "startup check failed: " + problem in run.stderr
         for secret in secret_values(external):
             assert secret not in run.stderr + run.stdout
