@@ -166,6 +166,6 @@ def vault_batch(ptfe, listener, tmp_path_factory):
 @pytest.mark.parametrize("case", VAULT_CASES, ids=[case.id for case in VAULT_CASES])
 def test_vault_kv_custody_refused_by_name_before_any_request(vault_batch, case):
     assert_refused(vault_batch, case, canaries=(PASSWORD, URL_SECRET, VAULT_TOKEN))
-    assert vault_batch.log == [], "a refused input still sent %d request(s): %s" % (len(vault_batch.log),
-                                                                                  vault_batch.log[:3])
+    sent = vault_batch.log
+    assert sent == [], "a refused input still sent %d request(s): %s" % (len(sent), sent[:3])
     assert vault_batch.connections == 0, "a refused input still connected to Vault"

@@ -23,6 +23,8 @@ from tests.integration.ptfe_emulator_fixture import read_back, writes
 HERE = Path(__file__).resolve().parent
 ROLE = HERE / "playbooks" / "role.yml"
 V1_MOUNT = "kv1"
+#: The paths the tests' Vault tokens are given capabilities on.
+POLICY_PATHS = ("secret/data/ptfe-ops/*", "secret/metadata/ptfe-ops/*", V1_MOUNT + "/ptfe-ops/*")
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +45,7 @@ def bao(tmp_path_factory):
         server.stop()
 
 
-def vault_token(bao, *capabilities, paths=("secret/data/ptfe-ops/*", "secret/metadata/ptfe-ops/*",
-                                         V1_MOUNT + "/ptfe-ops/*")):
+def vault_token(bao, *capabilities, paths=POLICY_PATHS):
     """A token of its own (the canary of the run) whose policy allows ``capabilities`` on the admin-token paths."""
     name = "admin-token-%s" % uuid.uuid4().hex[:8]
     rules = "".join('path "%s" { capabilities = [%s] }\n' % (path, ", ".join('"%s"' % c for c in capabilities))
