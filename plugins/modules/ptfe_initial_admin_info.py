@@ -182,6 +182,9 @@ def run(module):
     token, source, where = stored_token(params)
     custody = TokenCustody(params, getattr(module, "redactor", None))
     document = custody.read()
+    if document and getattr(module, "no_log_values", None) is not None:
+        # This module never returns a token: the stored one is masked wherever it could show, like a no_log option.
+        module.no_log_values.add(document["token"].strip())
     user = None
     if token is not None:
         client.token = token
