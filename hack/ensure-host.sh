@@ -42,7 +42,9 @@ if ! is_debian_root; then
 fi
 
 echo "starting dockerd (log: $log)" >&2
-nohup dockerd >"$log" 2>&1 &
+# A session of its own: a test run or a job that signals its whole process group on the way out must not take
+# the engine (and every container of the next run) with it.
+setsid nohup dockerd >"$log" 2>&1 </dev/null &
 for _ in $(seq 1 60); do
   if docker info >/dev/null 2>&1; then
     exit 0
