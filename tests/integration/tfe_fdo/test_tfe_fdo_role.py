@@ -68,6 +68,9 @@ def install(image, tmp_path):
         "tfe_fdo_publish_address": "127.0.0.1",
         "tfe_fdo_iact_subnets": ["10.20.0.0/24"],
         "tfe_fdo_extra_settings": {"TFE_STANDIN_BOOT_SECONDS": "1"},
+        # This machine's own engine, started by hack/ensure-host.sh.
+        "tfe_fdo_docker_packages": [],
+        "tfe_fdo_docker_service": "",
     }
     (tmp_path / "etc").mkdir()
     yield values, tls[0]
