@@ -55,15 +55,21 @@ collection:
 host:
 	hack/ensure-host.sh
 
-# Both images build side by side (debootstrap waits mostly on the package mirror and the disk). The firewall
-# scenario's target runs a nested Docker engine; its create step finds debian12-docker cached.
+# The Debian images build two at a time (debootstrap waits mostly on the package mirror and the disk), then the
+# TFE FDO stand-in on top of debian12. The firewall and fdo scenarios' targets run a nested Docker engine; their
+# create step finds debian12-docker cached, the fdo scenario's prepare the stand-in, the external-mode tests
+# debian12-postgres.
 images: host
 	@mkdir -p $(TMP)
 	@rm -f $(TMP)/images.env
 	@hack/parallel 2 image:debian12='tests/images/build.sh debian12 > $(TMP)/image-debian12.ref' \
-	  image:debian12-docker='tests/images/build.sh debian12-docker > $(TMP)/image-debian12-docker.ref'
+	  image:debian12-docker='tests/images/build.sh debian12-docker > $(TMP)/image-debian12-docker.ref' \
+	  image:debian12-postgres='tests/images/build.sh debian12-postgres > $(TMP)/image-debian12-postgres.ref'
+	@tests/images/tfe-fdo/build.sh > $(TMP)/image-tfe-fdo.ref
 	@set -e; { echo "PTFE_TEST_IMAGE=$$(tail -1 $(TMP)/image-debian12.ref)"; \
-	  echo "PTFE_TEST_DOCKER_IMAGE=$$(tail -1 $(TMP)/image-debian12-docker.ref)"; } > $(TMP)/images.env
+	  echo "PTFE_TEST_DOCKER_IMAGE=$$(tail -1 $(TMP)/image-debian12-docker.ref)"; \
+	  echo "PTFE_TEST_POSTGRES_IMAGE=$$(tail -1 $(TMP)/image-debian12-postgres.ref)"; \
+	  echo "PTFE_TEST_TFE_FDO_IMAGE=$$(tail -1 $(TMP)/image-tfe-fdo.ref)"; } > $(TMP)/images.env
 	@cat $(TMP)/images.env
 
 sanity: venv
