@@ -102,10 +102,11 @@ def test_the_admin_port_is_open_to_the_named_network_only(host, controller, cana
     """install.yml gave tfe_fdo_admin_allowed_cidrs to the firewall: ufw allows 8443 from them and nobody else."""
     rules = [line for line in host.run("ufw status").stdout.splitlines() if line.startswith("8443")]
     assert rules and all(line.split()[2] == "192.168.233.1" for line in rules), rules
-    # The DOCKER-USER path decides for published container ports: the admin port is accepted from that source only.
-    docker_rules = [line for line in host.run("iptables-save").stdout.splitlines() if "8443" in line]
-    assert docker_rules and all("-s 192.168.233.1/32" in line for line in docker_rules if "-j ACCEPT" in line), \
-        docker_rules
+    # For published container ports the firewall's chain behind DOCKER-USER decides: it lets the admin port
+    # through from that source only.
+    docker_rules = [line for line in host.run("iptables-save").stdout.splitlines()
+                    if line.startswith("-A ptfe-docker-user") and "8443" in line]
+    assert docker_rules and all("-s 192.168.233.1/32" in line for line in docker_rules), docker_rules
     pong = requests.get("https://192.168.233.2:8443/api/v1/ping", verify=controller["ca"], timeout=10,
                         headers={"Authorization": "Bearer " + canaries["System API token"]})
     assert pong.status_code == 200 and pong.text.strip() in ('"pong"', "pong"), pong.text
