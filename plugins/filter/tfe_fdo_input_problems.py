@@ -20,7 +20,8 @@ description:
     ports are 1 to 65535 and different. C(tfe_fdo_admin_allowed_cidrs) names the networks the admin port opens to,
     required when C(tfe_fdo_admin_port_open) and never everyone. The TLS files are paths without C(.) or C(..)
     parts (a relative one is found as M(ansible.builtin.copy) finds it), C(tfe_fdo_config_dir) an absolute one. With
-    C(tfe_fdo_operational_mode) V(external) or V(active-active) the database and object storage settings are set.
+    C(tfe_fdo_operational_mode) V(external) or V(active-active) the database and object storage settings are set;
+    C(tfe_fdo_database_host) is C(host), C(host:port) or C([IPv6 address]:port).
 options:
   _input:
     description:
@@ -53,6 +54,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.ptfe.ops.plugins.filter.tfe_fdo_database_address import tfe_fdo_database_address
 from ansible_collections.ptfe.ops.plugins.module_utils._validation import Checker, has_control
 
 ENCRYPTION_PASSWORD_MIN = 16
@@ -135,6 +137,12 @@ def tfe_fdo_input_problems(settings):
             check.required(name, "tfe_fdo_operational_mode is %s" % mode)
     if mode == "active-active":
         check.required("tfe_fdo_redis_host", "tfe_fdo_operational_mode is active-active")
+    database_host = check.params.get("tfe_fdo_database_host")
+    if isinstance(database_host, str) and database_host.strip():
+        try:
+            tfe_fdo_database_address(database_host)
+        except AnsibleFilterError as exc:
+            check.add(str(exc))
     # Every value lands on a line of its own in the env file (NAME=value, no quoting): a newline would add a
     # setting of its own.
     for name in sorted(settings):

@@ -155,7 +155,12 @@ def test_install_check_idempotence_and_one_restart_after_a_drain(install):
     ({"tfe_fdo_tls_cert_file": "/nonexistent/cert.pem"}, "tfe_fdo_tls_cert_file names /nonexistent/cert.pem, which is not a file"),
     ({"tfe_fdo_admin_port_open": True}, "tfe_fdo_admin_allowed_cidrs must name at least one network"),
     ({"tfe_fdo_operational_mode": "external"}, "tfe_fdo_database_host must be set: tfe_fdo_operational_mode is external"),
-], ids=["iact-everyone", "password-short", "cert-missing", "admin-open-to-nobody-named", "external-no-database"])
+    ({"tfe_fdo_operational_mode": "external", "tfe_fdo_database_host": "127.0.0.1:1", "tfe_fdo_database_name": "tfe",
+      "tfe_fdo_database_user": "tfe", "tfe_fdo_database_password": "dbpw" + secrets.token_hex(8),
+      "tfe_fdo_s3_bucket": "tfe-objects"},
+     "tfe_fdo_database_host 127.0.0.1:1 cannot be reached from"),
+], ids=["iact-everyone", "password-short", "cert-missing", "admin-open-to-nobody-named", "external-no-database",
+        "external-database-unreachable"])
 def test_a_bad_setting_is_named_and_the_installation_keeps_running(install, overrides, message):
     values, ca_path = install
     name = values["tfe_fdo_container_name"]

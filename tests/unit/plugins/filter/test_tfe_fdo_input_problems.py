@@ -66,6 +66,8 @@ def test_good_settings_have_no_problem():
     ({"tfe_fdo_operational_mode": "cluster"}, "tfe_fdo_operational_mode must be one of disk, external, active-active"),
     ({"tfe_fdo_operational_mode": "external"}, "tfe_fdo_database_host must be set: tfe_fdo_operational_mode is external"),
     ({"tfe_fdo_operational_mode": "active-active"}, "tfe_fdo_redis_host must be set"),
+    ({"tfe_fdo_database_host": "db.example:70000"}, "tfe_fdo_database_host: port 70000 is not 1 to 65535"),
+    ({"tfe_fdo_database_host": "[db.example]:5432"}, "tfe_fdo_database_host: '[db.example]:5432' is not a host"),
     # each value is one line of the env file: a newline must never add a setting of its own
     ({"tfe_fdo_database_host": "db.example\nTFE_IACT_SUBNETS=0.0.0.0/0"},
      "tfe_fdo_database_host must not contain a newline"),
