@@ -40,7 +40,8 @@ echo "fresh run of $(git -C "$base/clone" rev-parse --short HEAD) in $base/clone
 set +e
 (
   cd "$base/clone"
-  env -u VIRTUAL_ENV -u ANSIBLE_COLLECTIONS_PATH -u PTFE_TEST_IMAGE -u PTFE_TEST_DOCKER_IMAGE -u PTFE_OPS_ROOT \
+  env -u VIRTUAL_ENV -u ANSIBLE_COLLECTIONS_PATH -u PTFE_TEST_IMAGE -u PTFE_TEST_DOCKER_IMAGE -u PTFE_TEST_POSTGRES_IMAGE \
+    -u PTFE_TEST_TFE_FDO_IMAGE -u PTFE_OPS_ROOT \
     HOME="$base/home" PTFE_IMAGE_PREFIX="$prefix" CI=true bash .ci/run </dev/null
 ) 2>&1 | tee "$base/ci.log"
 rc=${PIPESTATUS[0]}
