@@ -13,17 +13,20 @@ class ModuleDocFragment:
 options:
   custody:
     description:
-      - Where the admin API token is kept for later runs.
-      - V(file) keeps it in O(token_file) alone, on the machine that runs the module. In an AWX/AAP job that machine
-        is a container thrown away after the job, so a later job has no token file.
-      - V(s3) also keeps it as a JSON document in O(s3_bucket) under O(s3_object), written with server-side
-        encryption by KMS (SSE-KMS) and read back; the bucket must have versioning enabled, so no write loses the
-        version it replaces. Later runs read the token from there when O(token_file) is missing. O(token_file) is
-        then a working copy for later tasks of the same job; writing it from the stored document is no change.
-      - The document records the installation's address. A document of another installation is neither used nor
-        written over; the module fails, naming both.
+      - The durable place of the admin API token, for a later run on another machine.
+      - V(file) - only O(token_file), which an AWX/AAP job loses with its container when the job ends.
+      - V(s3) - a JSON document in O(s3_bucket) at O(s3_object), with SSE-KMS, in a bucket whose versioning is on
+        (so a write never loses the version it replaces).
+      - V(vault_kv) - the same document as the secret O(vault_kv_path) of the KV engine at O(vault_kv_mount) of the
+        Vault or OpenBao at O(vault_url). On KV version 2 the write names the version this run read
+        (check-and-set), so two runs never overwrite each other silently.
+      - Whatever the place, every write is read back, and a run without O(token_file) takes the token from the
+        document; writing O(token_file) from it is no change, the file being a working copy for the rest of the
+        job.
+      - The document names the installation (its address). The module fails, naming both, rather than use or
+        overwrite the document of another installation.
     type: str
-    choices: [file, s3]
+    choices: [file, s3, vault_kv]
     default: file
   s3_bucket:
     description:

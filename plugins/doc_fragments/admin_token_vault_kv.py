@@ -7,28 +7,11 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """The first admin's API token kept in a Vault KV engine (ptfe_initial_admin, ptfe_initial_admin_info).
-
-    List it before ptfe.ops.admin_token: an option both fragments document takes the fields of the one listed
-    first, and this one gives O(custody) its third choice."""
+    """The first admin's API token kept in a Vault KV engine (ptfe_initial_admin, ptfe_initial_admin_info): the
+    options of O(custody=vault_kv); O(custody) itself is documented by ptfe.ops.admin_token."""
 
     DOCUMENTATION = r"""
 options:
-  custody:
-    description:
-      - The durable place of the admin API token, for a later run on another machine.
-      - V(file) - only O(token_file), which an AWX/AAP job loses with its container when the job ends.
-      - V(s3) - a JSON document in O(s3_bucket) at O(s3_object), with SSE-KMS, in a bucket whose versioning is on
-        (so a write never loses the version it replaces).
-      - V(vault_kv) - the same document as the secret O(vault_kv_path) of the KV engine at O(vault_kv_mount) of the
-        Vault or OpenBao at O(vault_url). On KV version 2 the write names the version this run read
-        (check-and-set), so two runs never overwrite each other silently.
-      - Whatever the place, every write is read back, and a run without O(token_file) takes the token from the
-        document; writing O(token_file) from it is no change, the file being a working copy for the rest of the
-        job.
-      - The document names the installation (its address). The module fails, naming both, rather than use or
-        overwrite the document of another installation.
-    choices: [file, s3, vault_kv]
   vault_url:
     description:
       - With O(custody=vault_kv), the https URL of the Vault (or OpenBao) API that keeps the token, without a path,
