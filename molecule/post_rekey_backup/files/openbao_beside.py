@@ -7,8 +7,9 @@ scenario's instance exists.
     python openbao_beside.py WORKDIR INSTANCE_NAME
 
 Initialises it with one share (the PTFE AMI's shape), writes WORKDIR/openbao.json (url, ca, root_token,
-unseal_key, pid) and returns. A detached watcher stops the server when the Docker container INSTANCE_NAME is
-gone (Molecule's destroy) or after 30 minutes, whichever comes first.
+unseal_key, pid) and WORKDIR/pids/openbao.pid, by which Molecule's destroy (molecule/shared/destroy_platforms.yml)
+stops it, and returns. A detached watcher also stops the server when the Docker container INSTANCE_NAME is gone
+or after 30 minutes, whichever comes first.
 """
 from __future__ import annotations
 
@@ -44,6 +45,10 @@ def main():
     state.write_text(json.dumps({"url": server.url, "ca": server.tls["ca"], "root_token": server.root_token,
                                  "unseal_key": server.init_keys[0], "pid": server.proc.pid}))
     state.chmod(0o600)
+    # The server leads a process group of its own; molecule/shared/destroy_platforms.yml stops it by this file.
+    pids = workdir / "pids"
+    pids.mkdir(exist_ok=True)
+    (pids / "openbao.pid").write_text("%d\n" % server.proc.pid)
     if os.fork() == 0:  # the watcher
         os.setsid()
         deadline = time.monotonic() + LIFETIME
