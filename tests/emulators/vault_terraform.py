@@ -442,6 +442,7 @@ class FrontHandler(BaseHTTPRequestHandler):
 
     def _send(self, status, body=None, headers=None, raw=None, content_type="application/json"):
         payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+        self._log_entry(status)
         self.send_response(status)
         if payload:
             self.send_header("Content-Type", content_type)
@@ -467,10 +468,12 @@ class FrontHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         srv = self.server
+        self._entry = None
         if path.startswith("/_emulator/"):
             self._control(method, path[len("/_emulator"):], raw)
             return
         entry = {"time": time.time(), "method": method, "path": path, "status": None, "to": "engine"}
+        self._entry = entry
         try:
             try:
                 body = json.loads(raw) if raw else {}
@@ -483,9 +486,17 @@ class FrontHandler(BaseHTTPRequestHandler):
             status = self._route(method, path, query, body, raw, entry)
         except EngineError as exc:
             status = self._send(exc.status, {"errors": exc.errors})
+        self._log_entry(status)
+
+    def _log_entry(self, status):
+        """Log the request being answered once, before its response goes out, so that a client holding its
+        answer finds the request in the log."""
+        entry, self._entry = getattr(self, "_entry", None), None
+        if entry is None:
+            return
         entry["status"] = status
-        with srv.log_lock:
-            srv.log.append(entry)
+        with self.server.log_lock:
+            self.server.log.append(entry)
 
     def _route(self, method, path, query, body, raw, entry):
         srv = self.server

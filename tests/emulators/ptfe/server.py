@@ -300,13 +300,20 @@ class Handler(BaseHTTPRequestHandler):
             entry["status"] = resp.status
             if req.note:
                 entry["note"] = req.note
+            # Logged before the response goes out: a client that has its answer must find its request in the log.
+            self._log_entry(entry, started)
             self._send(resp, head=(method == "HEAD"))
         finally:
-            entry["duration"] = round(time.time() - started, 4)
-            with srv.log_lock:
-                srv.log.append(entry)
-                if len(srv.log) > 20000:
-                    del srv.log[:10000]
+            if "duration" not in entry:
+                self._log_entry(entry, started)
+
+    def _log_entry(self, entry, started):
+        entry["duration"] = round(time.time() - started, 4)
+        srv = self.server
+        with srv.log_lock:
+            srv.log.append(entry)
+            if len(srv.log) > 20000:
+                del srv.log[:10000]
 
     def _route(self, req, method, path):
         fn, params = match(method, path)
