@@ -164,10 +164,25 @@ def _policy(bucket, policy):
             % ("replace" if text else "set", ", plus %d extra statement(s)" % extra if extra > 0 else "")]
 
 
+#: The parts of the role's lifecycle rule; community.aws.s3_lifecycle replaces a rule that holds anything else.
+LIFECYCLE_RULE_KEYS = ("ID", "Status", "Filter", "Prefix", "NoncurrentVersionExpiration")
+
+
+def _lifecycle_rule_matches(rule, days):
+    """Whether the rule is exactly the one s3_lifecycle writes: enabled, for every object (an empty prefix), and
+    expiring noncurrent versions after the days only. A run that finds it so skips the writing modules, so any
+    other filter or action in it has to count as drift here."""
+    return (rule.get("Status") == "Enabled"
+            and rule.get("NoncurrentVersionExpiration") == {"NoncurrentDays": days}
+            and rule.get("Filter") in (None, {}, {"Prefix": ""})
+            and not rule.get("Prefix")
+            and not any(value for key, value in rule.items() if key not in LIFECYCLE_RULE_KEYS))
+
+
 def _lifecycle(bucket, rule_id, days):
     rules = [rule for rule in _dig(bucket, "bucket_lifecycle_configuration").get("Rules") or []
              if rule.get("ID") == rule_id]
-    if rules and rules[0].get("Status") == "Enabled" and _dig(rules[0], "NoncurrentVersionExpiration").get("NoncurrentDays") == days:
+    if rules and _lifecycle_rule_matches(rules[0], days):
         return []
     return ["%s lifecycle rule %s: expire noncurrent versions after %d days" % ("update" if rules else "add", rule_id, days)]
 

@@ -94,6 +94,9 @@ def test_creates_bucket_and_backend_then_changes_nothing(moto, kms_key, role_var
     assert second.rc == 0, second.output
     assert second.changed == 0, second.output
     assert "already as configured" in second.output
+    # A bucket that needs nothing is not handed to the writing modules at all.
+    assert "Create or update the bucket" not in second.output
+    assert "Expire noncurrent state versions" not in second.output
     assert_no_secret(second, SECRET_KEY, SESSION_TOKEN, paths=[backend])
     assert_no_secret(first, SECRET_KEY, SESSION_TOKEN)
 
@@ -151,6 +154,32 @@ def test_check_mode_reports_drift_and_a_real_run_repairs_it(moto, kms_key, role_
     assert got["versioning"] == "Enabled"
     assert all(got["public_access"].values()) and len(got["public_access"]) == 4
     assert [s["Sid"] for s in got["policy"]["Statement"]] == ["DenyInsecureTransport"]
+
+
+def test_a_lifecycle_rule_narrowed_by_hand_is_drift(moto, kms_key, role_vars):
+    """The re-run skips the writing modules when the plan is empty, so the plan must see every change to the
+    rule that s3_lifecycle would undo: here a prefix that leaves most state versions unexpired."""
+    s3 = moto.client("s3")
+    extra = role_vars("ptfe-state-lifecycle", state_bucket_kms_key=kms_key)
+    assert run_playbook(PLAYBOOK, extra).rc == 0
+    s3.put_bucket_lifecycle_configuration(Bucket="ptfe-state-lifecycle", LifecycleConfiguration={"Rules": [{
+        "ID": "ptfe-state-expire-noncurrent-versions", "Status": "Enabled", "Filter": {"Prefix": "env/"},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}]})
+
+    check = run_playbook(PLAYBOOK, extra, check=True)
+    assert check.rc == 0 and check.changed == 1, check.output
+    assert "- update lifecycle rule ptfe-state-expire-noncurrent-versions: expire noncurrent versions after 90 days" \
+        in check.output
+
+    fix = run_playbook(PLAYBOOK, extra)
+    assert fix.rc == 0 and fix.changed == 1, fix.output
+    # s3_lifecycle keeps a rule whose prefix differs as a rule of its own, without the ID; the role's rule is
+    # written anew for every object.
+    (rule,) = [rule for rule in read_back(s3, "ptfe-state-lifecycle")["lifecycle"]
+               if rule.get("ID") == "ptfe-state-expire-noncurrent-versions"]
+    assert rule["Filter"].get("Prefix", "") == "" and rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 90}
+    again = run_playbook(PLAYBOOK, extra)
+    assert again.rc == 0 and again.changed == 0, again.output
 
 
 def test_aes256_with_dynamodb_locking(moto, role_vars):

@@ -146,10 +146,32 @@ def test_the_same_policy_in_another_key_order_is_the_same():
     ([{"ID": "expire", "Status": "Disabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}], "update"),
     ([{"ID": "expire", "Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}], "update"),
     ([{"ID": "expire", "Status": "Enabled"}], "update"),
+    # Anything s3_lifecycle would replace: a narrower filter, another action, a limit on the versions kept.
+    ([{"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": "env/"},
+       "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}], "update"),
+    ([{"ID": "expire", "Status": "Enabled", "Prefix": "env/", "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}],
+     "update"),
+    ([{"ID": "expire", "Status": "Enabled", "Filter": {"Tag": {"Key": "a", "Value": "b"}},
+       "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}], "update"),
+    ([{"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 7},
+       "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}], "update"),
+    ([{"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": ""},
+       "NoncurrentVersionExpiration": {"NoncurrentDays": 90, "NewerNoncurrentVersions": 3}}], "update"),
 ])
 def test_lifecycle_rule(rules, verb):
     assert plan(drifted(bucket_lifecycle_configuration={"Rules": rules})) == [
         "%s lifecycle rule expire: expire noncurrent versions after 90 days" % verb]
+
+
+@pytest.mark.parametrize("rule", [
+    {"ID": "expire", "Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 90}},
+    {"ID": "expire", "Status": "Enabled", "Filter": {}, "NoncurrentVersionExpiration": {"NoncurrentDays": 90}},
+    {"ID": "expire", "Status": "Enabled", "Prefix": "", "NoncurrentVersionExpiration": {"NoncurrentDays": 90}},
+    {"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": ""}, "Transitions": [],
+     "NoncurrentVersionExpiration": {"NoncurrentDays": 90}},
+])
+def test_an_empty_prefix_however_it_reads_back_is_every_object(rule):
+    assert plan(drifted(bucket_lifecycle_configuration={"Rules": [rule]})) == []
 
 
 def test_days_given_as_a_string_are_compared_as_a_number():
