@@ -98,7 +98,7 @@ integration: venv images
 	@$(MAKE) --no-print-directory integration-only
 
 integration-only:
-	pytest -q -n $(INTEGRATION_JOBS) tests/integration
+	pytest -q -n $(INTEGRATION_JOBS) --durations=25 tests/integration
 
 # Scenarios share nothing either (own platform names, own networks); each one's output is kept in a log and
 # printed whole when it ends, so the logs do not interleave.

@@ -1,7 +1,8 @@
 # Copyright: ptfe.ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""moto's S3/KMS server as its own process on 127.0.0.1 (a free port), over HTTPS with a throwaway CA."""
+"""moto's S3/KMS server as its own process on 127.0.0.1 or a given address (a free port), over HTTPS with a
+throwaway CA."""
 from __future__ import annotations
 
 import os
@@ -48,21 +49,26 @@ class MotoServer:
         self.stop()
 
 
-def start_moto(workdir, timeout=30.0):
-    """Start moto_server (from the running interpreter's virtualenv) and wait until it prints its URL."""
+def start_moto(workdir, timeout=30.0, host="127.0.0.1"):
+    """Start moto_server (from the running interpreter's virtualenv) on ``host`` and wait until it prints its URL.
+
+    The certificate is made for ``host`` (and for localhost when ``host`` is 127.0.0.1); ``ca`` of the returned
+    server is its CA, for a client's trust store or a bundle.
+    """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    ca, cert, key = (Path(p) for p in make_ca_and_cert(str(workdir), name="moto-"))
+    hosts = (host, "localhost") if host == "127.0.0.1" else (host,)
+    ca, cert, key = (Path(p) for p in make_ca_and_cert(str(workdir), hosts=hosts, name="moto-"))
     log = (workdir / "moto.log").open("w+")
     exe = Path(sys.executable).with_name("moto_server")
-    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", "0", "-c", str(cert), "-k", str(key)],
+    proc = subprocess.Popen([str(exe), "-H", host, "-p", "0", "-c", str(cert), "-k", str(key)],
                             stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
     url = None
     deadline = time.monotonic() + timeout
     while url is None and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)
         log.seek(0)
-        match = re.search(r"Running on (https://127\.0\.0\.1:\d+)", log.read())
+        match = re.search(r"Running on (https://%s:\d+)" % re.escape(host), log.read())
         url = match.group(1) if match else None
     if url is None:
         log.seek(0)

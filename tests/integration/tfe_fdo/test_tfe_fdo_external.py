@@ -6,11 +6,9 @@ container never becomes ready."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.emulators.moto import start_moto
 from tests.emulators.tls import make_ca_and_cert
 from tests.integration.conftest import ROOT
 from tests.integration.tfe_fdo.test_tfe_fdo_standin import IACT, LICENSE, PASSWORD, docker, image, settings
@@ -50,60 +49,42 @@ def gateway(image):
 
 
 @pytest.fixture(scope="module")
-def tls(tmp_path_factory, gateway):
-    """The stand-in's certificate, moto's for the gateway address and PostgreSQL's for db.tfe.test (not for its
-    address); the CA bundle trusts the three CAs."""
+def moto(tmp_path_factory, gateway):
+    """moto's S3 server on the gateway address (a free port, HTTPS, a certificate for that address)."""
+    with start_moto(tmp_path_factory.mktemp("tfe-ext-moto"), host=gateway) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory, moto):
+    """The stand-in's certificate and PostgreSQL's for db.tfe.test (not for its address); the CA bundle trusts
+    these two CAs and moto's."""
     directory = tmp_path_factory.mktemp("tfe-ext-tls")
     ca_path, cert, key = make_ca_and_cert(str(directory))
-    moto_ca, moto_cert, moto_key = make_ca_and_cert(str(directory), hosts=(gateway,), name="moto-")
     pg_ca, pg_cert, pg_key = make_ca_and_cert(str(directory), hosts=("db.tfe.test",), name="pg-")
     bundle = directory / "bundle.pem"
-    bundle.write_text("".join(Path(p).read_text() for p in (ca_path, moto_ca, pg_ca)))
+    bundle.write_text("".join(Path(p).read_text() for p in (ca_path, moto.ca, pg_ca)))
     for path in (cert, key, ca_path, bundle, pg_cert, pg_key):
         Path(path).chmod(0o644)  # read by the containers through the bind mount
     return {"dir": str(directory), "ca": ca_path, "cert": "/etc/tfe-tls/" + Path(cert).name,
             "key": "/etc/tfe-tls/" + Path(key).name, "bundle": "/etc/tfe-tls/bundle.pem",
-            "moto_ca": moto_ca, "moto_cert": moto_cert, "moto_key": moto_key,
             "pg_cert": "/etc/tfe-tls/" + Path(pg_cert).name, "pg_key": "/etc/tfe-tls/" + Path(pg_key).name}
 
 
 @pytest.fixture(scope="module")
-def s3(tmp_path_factory, gateway, tls):
-    """moto's S3 server on the gateway address (a free port, HTTPS) with the bucket and an IAM user allowed s3:*;
-    then IAM authentication is turned on, so that a wrong access key or secret is refused. Yields (URL, key)."""
-    log_path = tmp_path_factory.mktemp("tfe-ext-moto") / "moto.log"
-    exe = Path(sys.executable).with_name("moto_server")
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([str(exe), "-H", gateway, "-p", "0", "-c", tls["moto_cert"], "-k", tls["moto_key"]],
-                                stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    try:
-        def printed_url():
-            match = re.search(r"Running on (https://\S+:\d+)", log_path.read_text())
-            return match.group(1) if match else None
-
-        wait_for("moto_server", lambda: printed_url() or proc.poll() is not None, 30, log_path.read_text)
-        url = printed_url()
-        assert url, log_path.read_text()
-        boto = {"endpoint_url": url, "region_name": REGION, "verify": tls["moto_ca"],
-                "aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
-        import boto3  # pylint: disable=import-outside-toplevel
-
-        iam = boto3.client("iam", **boto)
-        iam.create_user(UserName="tfe")
-        iam.put_user_policy(UserName="tfe", PolicyName="objects", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
-        key = iam.create_access_key(UserName="tfe")["AccessKey"]
-        boto3.client("s3", **boto).create_bucket(Bucket=BUCKET)
-        # From now on every request must be signed by a known access key with its secret.
-        assert requests.post(url + "/moto-api/reset-auth", data=b"0", verify=tls["moto_ca"], timeout=10).ok
-        yield url, key
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+def s3(moto):
+    """The bucket and an IAM user allowed s3:* on moto; then IAM authentication is turned on, so that a wrong
+    access key or secret is refused. Yields (URL, key)."""
+    setup = {"region": REGION, "access_key": "setup", "secret_key": "setup"}
+    iam = moto.client("iam", **setup)
+    iam.create_user(UserName="tfe")
+    iam.put_user_policy(UserName="tfe", PolicyName="objects", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="tfe")["AccessKey"]
+    moto.client("s3", **setup).create_bucket(Bucket=BUCKET)
+    # From now on every request must be signed by a known access key with its secret.
+    assert requests.post(moto.url + "/moto-api/reset-auth", data=b"0", verify=str(moto.ca), timeout=10).ok
+    yield moto.url, key
 
 
 @pytest.fixture(scope="module")
