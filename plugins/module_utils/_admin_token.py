@@ -39,7 +39,6 @@ from ansible_collections.ptfe.ops.plugins.module_utils._validation import has_sp
 from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import (
     NAMESPACE_RE,
     VaultClient,
-    VaultConnectionError,
     VaultError,
 )
 
@@ -62,7 +61,10 @@ KV_PATH_RE = r"[A-Za-z0-9_.@+=-]+(?:/[A-Za-z0-9_.@+=-]+)*"
 KV_PATH_RULE = "a path of parts made of letters, digits, '_', '-', '.', '@', '+' and '=', separated by '/'"
 #: Statuses of a Vault answer worth asking again (rate limited, a standby or a node that is still starting).
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
-MAX_BACKOFF = 10.0
+#: What the KV custody sends again after a transient failure: reads, the version 2 write (check-and-set makes a
+#: repeated write that Vault had already taken a refusal, recognised by reading back) and the version 1 write
+#: (the same document again).
+RETRY_METHODS = frozenset(("GET", "POST", "PUT"))
 
 
 def token_custody_argument_spec():
@@ -191,15 +193,15 @@ class VaultKvStore:
         self.mount = params.get("vault_kv_mount", "secret").strip("/")
         self.path = params["vault_kv_path"].strip("/")
         self.kv_version = int(params.get("vault_kv_version") or 2)
-        self.max_retries = max(0, int(params.get("max_retries") if params.get("max_retries") is not None else 3))
-        self._sleep = sleep
+        max_retries = max(0, int(params.get("max_retries") if params.get("max_retries") is not None else 3))
         #: What the last read found: whether the secret exists and (version 2) its current version.
         self.exists = False
         self.version = 0
         if client is None:
             client = VaultClient(params["vault_url"], token=params.get("vault_token"),
                                  ca_cert=params.get("vault_ca_path"), namespace=params.get("vault_namespace"),
-                                 timeout=params.get("timeout") or 30, max_retries=0, redactor=self.redactor)
+                                 timeout=params.get("timeout") or 30, max_retries=max_retries, sleep=sleep,
+                                 redactor=self.redactor, retry_statuses=RETRY_STATUSES, retry_methods=RETRY_METHODS)
         self.client = client
 
     def describe(self):
@@ -213,22 +215,15 @@ class VaultKvStore:
         return "%s/%s" % (self.mount, path)
 
     def _request(self, method, action, path=None, body=None, missing_ok=False):
-        """Send one request, retried when the failure is transient; ``(status, data)``, or None when the secret
+        """Send one request (the client retries what is transient); ``(status, data)``, or None when the secret
         does not exist and ``missing_ok``. A failure is a CustodyError naming the secret."""
         path = path or self.api_path()
-        delay = 0.5
-        for attempt in range(self.max_retries + 1):
-            try:
-                return self.client.request(method, path, action, body=body, ok=(200, 204))
-            except VaultError as exc:
-                if exc.status == 404 and missing_ok and not exc.matches("no handler for route"):
-                    return None
-                if attempt >= self.max_retries or not (isinstance(exc, VaultConnectionError)
-                                                       or exc.status in RETRY_STATUSES):
-                    raise self._error(exc, method, path)
-            self._sleep(min(delay, MAX_BACKOFF))
-            delay *= 2
-        raise CustodyError("Failed to %s: retries exhausted" % action)  # pragma: no cover
+        try:
+            return self.client.request(method, path, action, body=body, ok=(200, 204))
+        except VaultError as exc:
+            if exc.status == 404 and missing_ok and not exc.matches("no handler for route"):
+                return None
+            raise self._error(exc, method, path)
 
     def _error(self, exc, method, path):
         """``exc`` as a CustodyError that says what to do."""

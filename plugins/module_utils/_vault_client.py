@@ -102,13 +102,18 @@ class VaultClient:
     """Vault system API over hvac. ``params`` are the module's connection options."""
 
     def __init__(self, url, token=None, ca_cert=None, namespace=None, validate_certs=True, timeout=30,
-                 max_retries=3, sleep=time.sleep, allow_insecure_http=False, redactor=None):
+                 max_retries=3, sleep=time.sleep, allow_insecure_http=False, redactor=None,
+                 retry_statuses=RETRY_STATUSES, retry_methods=SAFE_METHODS):
         if not HAS_HVAC:
             raise VaultError("Failed to import hvac: %s" % HVAC_IMPORT_ERROR)
         check_url(url, allow_insecure_http)
         verify = ca_cert if (validate_certs and ca_cert) else bool(validate_certs)
         self.url = url.rstrip("/")
         self.max_retries = max(0, int(max_retries))
+        #: The answers worth asking again, and the methods that may be sent again: by default only reads, on a
+        #: gateway's 502 and 504. A caller whose writes are safe to repeat (check-and-set, read back) widens them.
+        self.retry_statuses = frozenset(retry_statuses)
+        self.retry_methods = frozenset(method.upper() for method in retry_methods)
         self._sleep = sleep
         #: Every secret this client sends is added here; messages pass through it.
         self.redactor = redactor if redactor is not None else Redactor()
@@ -139,7 +144,7 @@ class VaultClient:
         ``data`` for logical-router answers) or ``{}``. Raise :class:`VaultError` on other statuses."""
         method = method.upper()
         url = "/v1/" + path.lstrip("/")
-        attempts = self.max_retries + 1 if method in SAFE_METHODS else 1
+        attempts = self.max_retries + 1 if method in self.retry_methods else 1
         delay = 0.5
         for attempt in range(attempts):
             try:
@@ -156,7 +161,7 @@ class VaultClient:
                     self.redactor("Failed to %s: no answer from %s %s: %s" % (action, method, url, describe(exc))),
                     method=method, path=url)
             status = response.status_code
-            if status in RETRY_STATUSES and attempt + 1 < attempts:
+            if status in self.retry_statuses and attempt + 1 < attempts:
                 self._sleep(min(delay, MAX_BACKOFF))
                 delay *= 2
                 continue

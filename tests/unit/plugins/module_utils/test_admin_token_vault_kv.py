@@ -5,13 +5,14 @@ for Vault's KV API (the integration tests use a real OpenBao)."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
+import requests
 
 from ansible_collections.ptfe.ops.plugins.module_utils import _admin_token
 from ansible_collections.ptfe.ops.plugins.module_utils._custody import CustodyError
 from ansible_collections.ptfe.ops.plugins.module_utils._validation import Checker
-from ansible_collections.ptfe.ops.plugins.module_utils._vault_client import VaultConnectionError, VaultError
 
 TOKEN = "abcdEFGH12345678.atlasv1.unit-test-admin-token"
 VAULT_TOKEN = "hvs.unit-test-vault-token-canary"
@@ -105,10 +106,24 @@ def test_vault_values_from_the_environment_are_no_mixing():
 # ------------------------------------------------------------------------------------------------ the store
 
 
+class FakeResponse:
+    """What hvac's RawAdapter returns: a requests response, as far as VaultClient reads it."""
+
+    def __init__(self, status, body=None):
+        self.status_code = status
+        self.headers = {}
+        self.content = json.dumps(body).encode() if body is not None else b""
+        self.text = self.content.decode()
+
+    def json(self):
+        return json.loads(self.content)
+
+
 class FakeKv:
-    """Vault's KV API as VaultClient.request sees it: version 1 or 2 at ``mount``, check-and-set on version 2,
-    ``sys/capabilities-self``. ``faults`` are raised one by one before the next requests; ``lose`` takes the
-    next write and loses its answer."""
+    """Vault's KV HTTP API as hvac's adapter under the collection's VaultClient sees it: version 1 or 2 at
+    ``mount``, check-and-set on version 2, ``sys/capabilities-self``. ``faults`` (an HTTP status with its errors,
+    or an exception of the transport) are taken one by one before the next requests; ``lose`` takes the next
+    write and loses its answer. The client's own retries and error messages run for real."""
 
     def __init__(self, version=2, mount="secret", capabilities=("read", "create", "update")):
         self.kv_version = version
@@ -123,47 +138,51 @@ class FakeKv:
         prefix = self.mount + ("/data/" if self.kv_version == 2 else "/")
         return path[len(prefix):] if path.startswith(prefix) else None
 
-    def request(self, method, path, action, body=None, ok=(200, 204)):
+    def request(self, method, url, raise_exception=False, **kwargs):
+        assert url.startswith("/v1/") and raise_exception is False
+        path, body = url[len("/v1/"):], kwargs.get("json")
         self.calls.append((method, path))
         if self.faults:
-            raise self.faults.pop(0)
+            fault = self.faults.pop(0)
+            if isinstance(fault, Exception):
+                raise fault
+            status, errors = fault
+            return FakeResponse(status, {"errors": errors})
         if path == "sys/capabilities-self":
-            return 200, {path: list(self.capabilities) for path in body["paths"]}
+            return FakeResponse(200, {"data": {path: list(self.capabilities) for path in body["paths"]}})
         if self.kv_version == 2 and path.startswith(self.mount + "/metadata/"):
             versions = self.secrets.get(path[len(self.mount) + len("/metadata/"):])
             if not versions:
-                raise VaultError("Failed to %s: HTTP 404" % action, status=404)
-            return 200, {"current_version": len(versions)}
+                return FakeResponse(404, {"errors": []})
+            return FakeResponse(200, {"data": {"current_version": len(versions)}})
         name = self._path(path)
         if name is None:
-            raise VaultError("Failed to %s: HTTP 404: no handler for route" % action, status=404,
-                             errors=["no handler for route '%s'" % path])
+            return FakeResponse(404, {"errors": ["no handler for route '%s'. route entry not found." % path]})
         versions = self.secrets.setdefault(name, [])
         if method == "GET":
             if not versions or versions[-1] is None:
-                raise VaultError("Failed to %s: HTTP 404" % action, status=404)
+                return FakeResponse(404, {"errors": []})
             data = copy.deepcopy(versions[-1])
-            return 200, ({"data": data, "metadata": {"version": len(versions)}} if self.kv_version == 2 else data)
+            return FakeResponse(200, {"data": {"data": data, "metadata": {"version": len(versions)}}
+                                      if self.kv_version == 2 else data})
         if self.kv_version == 2:
             if body["options"]["cas"] != len(versions):
-                raise VaultError("Failed to %s: HTTP 400: check-and-set parameter did not match the current version"
-                                 % action, status=400,
-                                 errors=["check-and-set parameter did not match the current version"])
+                return FakeResponse(400, {"errors": ["check-and-set parameter did not match the current version"]})
             versions.append(copy.deepcopy(body["data"]))
         else:
             versions[:] = [copy.deepcopy(body)]
         if self.lose:
             self.lose = False
-            raise VaultConnectionError("Failed to %s: no answer" % action)
-        return 200, {"version": len(versions)}
+            raise requests.exceptions.ConnectionError("connection reset by peer")
+        return FakeResponse(200, {"data": {"version": len(versions)}}) if self.kv_version == 2 else FakeResponse(204)
 
 
 def custody(fake, **given):
     values = kv_params(**dict({"vault_kv_version": fake.kv_version, "vault_kv_mount": fake.mount, "max_retries": 3},
                               **given))
     store = _admin_token.TokenCustody(dict(values, custody="file"))
-    store.kv = _admin_token.VaultKvStore(values, store.redactor, client=fake, sleep=lambda seconds: None)
-    store.redactor.add(VAULT_TOKEN)
+    store.kv = _admin_token.VaultKvStore(values, store.redactor, sleep=lambda seconds: None)
+    store.kv.client.client.adapter = fake
     return store
 
 
@@ -206,11 +225,11 @@ def test_a_deleted_last_version_is_written_after_with_its_version():
 
 
 @pytest.mark.parametrize("fault", [
-    VaultConnectionError("Failed to read: no answer"),
-    VaultError("Failed to read: HTTP 429", status=429),
-    VaultError("Failed to read: HTTP 503", status=503),
-    VaultError("Failed to read: HTTP 500", status=500),
-])
+    requests.exceptions.ConnectionError("connection reset by peer"),
+    (429, ["rate limit quota exceeded"]),
+    (503, ["Vault is sealed"]),
+    (500, ["internal error"]),
+], ids=["connection", "429", "503", "500"])
 def test_transient_failures_are_retried_bounded(fault):
     fake = FakeKv()
     fake.faults = [fault, fault]
@@ -232,9 +251,7 @@ def test_a_write_whose_answer_was_lost_is_recognised_by_reading_it_back():
 
 def test_a_403_says_the_token_lacks_the_policy_naming_the_path():
     fake = FakeKv()
-    fake.faults = [VaultError("Failed to read the admin token at vault-kv://secret/%s: HTTP 403 from GET "
-                              "/v1/secret/data/%s: permission denied (token %s)" % (PATH, PATH, VAULT_TOKEN),
-                              status=403, errors=["permission denied"])]
+    fake.faults = [(403, ["permission denied (token %s)" % VAULT_TOKEN])]
     with pytest.raises(CustodyError) as raised:
         custody(fake).read()
     message = str(raised.value)

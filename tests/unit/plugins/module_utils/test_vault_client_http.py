@@ -116,3 +116,45 @@ def test_url_without_https_scheme_is_refused(url):
     with pytest.raises(vc.VaultError) as err:
         vc.VaultClient(url, allow_insecure_http=True)
     assert "must start with https://" in str(err.value)
+
+
+def flaky(status, times, then):
+    """Answer ``status`` ``times`` times, then ``then``'s answer."""
+    answers = [status] * times
+
+    def answer(handler):
+        if answers:
+            return answers.pop(0), {"Content-Type": "application/json"}, b'{"errors": ["try again"]}'
+        return then(handler)
+
+    return answer
+
+
+def test_by_default_only_reads_are_asked_again_and_only_on_a_gateways_502_or_504(servers):
+    server = servers(flaky(504, 2, ok_json({"data": {"ok": True}})))
+    client = vc.VaultClient(server.url, max_retries=3, allow_insecure_http=True, sleep=lambda seconds: None)
+    assert client.request("GET", "secret/data/a", "read a") == (200, {"ok": True})
+    assert [seen[0] for seen in server.seen] == ["GET"] * 3
+
+    for method, status in (("POST", 504), ("GET", 503)):
+        server = servers(flaky(status, 1, ok_json({"data": {}})))
+        client = vc.VaultClient(server.url, max_retries=3, allow_insecure_http=True, sleep=lambda seconds: None)
+        with pytest.raises(vc.VaultError) as err:
+            client.request(method, "secret/data/a", "write a", body={"data": {}})
+        assert err.value.status == status and len(server.seen) == 1
+
+
+def test_a_caller_whose_writes_are_safe_to_repeat_widens_what_is_asked_again(servers):
+    server = servers(flaky(503, 2, ok_json({"data": {"version": 1}})))
+    pauses = []
+    client = vc.VaultClient(server.url, max_retries=3, allow_insecure_http=True, sleep=pauses.append,
+                            retry_statuses=(429, 503), retry_methods=("get", "post"))
+    assert client.request("POST", "secret/data/a", "write a", body={"data": {}}) == (200, {"version": 1})
+    assert [seen[0] for seen in server.seen] == ["POST"] * 3 and pauses == [0.5, 1.0]
+
+    server = servers(flaky(429, 9, ok_json({})))
+    client = vc.VaultClient(server.url, max_retries=2, allow_insecure_http=True, sleep=lambda seconds: None,
+                            retry_statuses=(429,), retry_methods=("POST",))
+    with pytest.raises(vc.VaultError) as err:
+        client.request("POST", "secret/data/a", "write a", body={"data": {}})
+    assert err.value.status == 429 and len(server.seen) == 3  # one try and max_retries=2 retries, no more
